@@ -1,0 +1,50 @@
+# One entry point for everything: `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install chromium run reset test lint unit bench package clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	@$(BIN)/python -m infra.local.runner
+
+reset:
+	rm -rf .state
+	@echo "Local state wiped: the next 'make run' starts with fresh demo data."
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install chromium lint
+	$(BIN)/python -m pytest
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+bench: install
+	@$(BIN)/python -m bench.run
+
+package: install
+	rm -rf .chalice/deployments build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --merge-template infra/template.yaml build/package
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .chalice/deployments

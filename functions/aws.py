@@ -1,0 +1,34 @@
+"""boto3 clients, created on first use and cached per process.
+
+boto3 is imported here lazily so that importing the Chalice app stays cheap: a handler that never
+touches AWS never pays for it. Endpoints come from the standard ``AWS_ENDPOINT_URL*`` variables, which
+is how the local runner and the tests point everything at moto.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+
+@cache
+def client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Tight timeouts: the redirect path must never hang on a slow dependency.
+    config = Config(
+        connect_timeout=2,
+        read_timeout=3,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    return boto3.session.Session().client(service, config=config)
+
+
+def dynamodb() -> Any:
+    return client("dynamodb")
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that change endpoints or credentials call this)."""
+    client.cache_clear()

@@ -1,0 +1,1 @@
+"""Clicks on short links: who clicked (anonymously), and whether a person did."""

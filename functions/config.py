@@ -1,0 +1,72 @@
+"""Settings, read once from the environment (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+NETWORKS = ("linkedin", "x", "facebook", "whatsapp", "email")
+
+
+@dataclass(frozen=True)
+class Settings:
+    links_table: str
+    events_table: str
+    counters_table: str
+    content_table: str
+    employees_table: str
+    admin_tokens_table: str
+    secret_parameter: str
+    short_base_url: str
+    api_base_url: str
+    event_ttl_days: int = 400
+    share_link_ttl_days: int = 30
+    link_cache_seconds: int = 300
+    points_per_unique_human_click: int = 10
+    points_per_share: int = 1
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        stage = env.get("CHORUS_STAGE", "dev")
+
+        def table(name: str) -> str:
+            return env.get(f"{name.upper()}_TABLE", f"chorus-{stage}-{name}")
+
+        base = env.get("API_BASE_URL", "http://localhost:8000").rstrip("/")
+        return cls(
+            links_table=table("links"),
+            events_table=table("events"),
+            counters_table=table("counters"),
+            content_table=table("content"),
+            employees_table=table("employees"),
+            admin_tokens_table=table("admin_tokens"),
+            secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
+            short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),
+            api_base_url=base,
+            event_ttl_days=_positive_int(env, "EVENT_TTL_DAYS", 400),
+            share_link_ttl_days=_positive_int(env, "SHARE_LINK_TTL_DAYS", 30),
+            link_cache_seconds=_positive_int(env, "LINK_CACHE_SECONDS", 300),
+            points_per_unique_human_click=_positive_int(env, "POINTS_PER_UNIQUE_HUMAN_CLICK", 10),
+            points_per_share=_positive_int(env, "POINTS_PER_SHARE", 1),
+        )
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    """The process-wide settings; tests call ``settings.cache_clear()`` after changing env."""
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""The employee directory."""

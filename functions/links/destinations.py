@@ -1,0 +1,88 @@
+"""Which destinations Chorus will ever redirect to, and the UTM tags it adds.
+
+Chorus is never an open redirect: a destination is validated when an admin registers it, and only
+registered destinations reach a short link. Literal private, loopback, link-local and cloud-metadata
+addresses and internal host names are refused, so a short link can never point into a company network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MAX_URL_LENGTH = 2048
+_INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".corp", ".home.arpa", ".lan")
+_UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
+
+
+class DestinationError(ValueError):
+    """The URL cannot be a Chorus destination; the message says why, for the admin."""
+
+
+def validate_destination(url: object) -> str:
+    """Return the URL, normalised, or raise DestinationError."""
+    if not isinstance(url, str) or not url.strip():
+        raise DestinationError("must be an http(s) URL")
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise DestinationError(f"must be at most {MAX_URL_LENGTH} characters")
+    if any(ord(ch) < 0x21 or ch == "\x7f" for ch in url):
+        raise DestinationError("must not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise DestinationError("is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise DestinationError("must use http or https")
+    if parts.username is not None or parts.password is not None:
+        raise DestinationError("must not contain a user name or password")
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise DestinationError("must name a host")
+    if port is not None and not 0 < port < 65536:
+        raise DestinationError("has an invalid port")
+    _refuse_internal_host(host)
+    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+def _refuse_internal_host(host: str) -> None:
+    address = _as_ip_address(host)
+    if address is None:
+        if host == "localhost" or host.endswith(_INTERNAL_SUFFIXES) or "." not in host:
+            raise DestinationError("must be a public host, not an internal name")
+        return  # a DNS name: nothing is fetched here, so no resolution is needed to redirect safely
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if not address.is_global:
+        raise DestinationError("must be a public address, not a private, loopback or reserved one")
+
+
+def _as_ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    # Browsers read "127.1", "0x7f.0.0.1" and "2130706433" as IPv4 (the WHATWG URL rules): so do we.
+    last = host.rsplit(".", 1)[-1]
+    if last.isdigit() or re.fullmatch(r"0x[0-9a-f]*", last):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            raise DestinationError("is not a valid address") from None
+    return None
+
+
+def with_utm(destination: str, source: str, campaign: str) -> str:
+    """The destination with Chorus's UTM tags; its other query parameters and fragment are kept."""
+    parts = urlsplit(destination)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _UTM_KEYS]
+    query += [("utm_source", source), ("utm_medium", "employee_advocacy"), ("utm_campaign", campaign)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def is_redirectable(url: object) -> bool:
+    """Defence in depth on the redirect path: only absolute http(s) URLs ever leave as a Location."""
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))

@@ -1,0 +1,131 @@
+"""The redirect path: resolve the code, decide the response, then track the click.
+
+At most one DynamoDB read (the link, cached while the Lambda is warm) and one write (the click event).
+Tracking can never break a redirect: a failed write is logged with the item needed to replay it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from functions import observability
+from functions.clicks.visitor import Classification, Visitor
+from functions.config import settings
+from functions.events import Event, EventStore, timestamp
+from functions.links.codes import is_valid_code
+from functions.links.destinations import is_redirectable
+from functions.links.store import LinkStore, ShortLink
+from functions.secrets import derived_key
+
+NEGATIVE_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Redirect:
+    location: str | None  # None: there is nothing to redirect to (404)
+    classification: Classification | None = None
+    tracked: bool = False
+
+
+def follow(
+    code: str,
+    method: str,
+    headers: Any,
+    source_ip: str | None,
+    now: datetime | None = None,
+) -> Redirect:
+    if not is_valid_code(code):
+        return Redirect(None)  # malformed: answered without touching DynamoDB
+    link = resolve(code)
+    if link is None or not is_redirectable(link.target):
+        observability.count("UnknownCodes")
+        return Redirect(None)
+    observability.count("Redirects")
+    at = timestamp(now or datetime.now(UTC))
+    try:
+        visitor = Visitor.from_request(method, headers, source_ip, derived_key("visitor"), at[:10])
+    except Exception as exc:  # noqa: BLE001 - tracking must never break the redirect
+        observability.count("ClickTrackingErrors")
+        observability.logger().error("click_tracking_failed", extra={"error": repr(exc), "code": code})
+        return Redirect(link.target)
+    return Redirect(link.target, visitor.classification, tracked=_track(link, visitor, at))
+
+
+def resolve(code: str) -> ShortLink | None:
+    """The link for a code, from this Lambda's memory when it was read recently."""
+    found, negative = _cache(), _negative_cache()
+    if code in found:
+        return found[code]
+    if code in negative:
+        return None
+    link = _links().get(code)
+    if link is None:
+        negative[code] = True
+    else:
+        found[code] = link
+    return link
+
+
+def _track(link: ShortLink, visitor: Visitor, at: str) -> bool:
+    event = Event(
+        type="click",
+        at=at,
+        employee_id=link.employee_id,
+        content_id=link.content_id,
+        network=link.network,
+        team=link.team,
+        code=link.code,
+        kind=visitor.classification.kind,
+        reason=visitor.classification.reason,
+        visitor=visitor.visitor_hash,
+        referrer_host=visitor.referrer_host,
+        country=visitor.country,
+        device=visitor.device,
+        method=visitor.method,
+    )
+    events = _events()
+    item = events.item(event)
+    try:
+        events.put_item(item)
+    except Exception as exc:  # noqa: BLE001 - tracking must never break the redirect
+        observability.count("ClickTrackingErrors")
+        observability.logger().error(
+            "click_tracking_failed",
+            extra={"error": repr(exc), "table": events.table, "replay_item": item},
+        )
+        return False
+    observability.count("HumanClicks" if visitor.classification.is_human else "FilteredClicks")
+    return True
+
+
+@cache
+def _cache() -> Any:
+    from cachetools import TTLCache
+
+    return TTLCache(maxsize=10_000, ttl=settings().link_cache_seconds)
+
+
+@cache
+def _negative_cache() -> Any:
+    from cachetools import TTLCache
+
+    return TTLCache(maxsize=10_000, ttl=NEGATIVE_CACHE_SECONDS)
+
+
+@cache
+def _links() -> LinkStore:
+    return LinkStore()
+
+
+@cache
+def _events() -> EventStore:
+    return EventStore()
+
+
+def reset() -> None:
+    """Forget warm state (tests; a new Lambda container starts the same way)."""
+    for cached in (_cache, _negative_cache, _links, _events):
+        cached.cache_clear()

@@ -1,0 +1,42 @@
+"""Server-rendered pages (the few a Lambda answers itself: not found, share errors).
+
+Jinja2 is imported on first render, never at cold start; one Environment, autoescape always on.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SITE_DIR = Path(__file__).resolve().parent.parent / "site"
+
+
+@cache
+def environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SITE_DIR / "templates"),
+        autoescape=True,  # every template, whatever its extension
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+@cache
+def not_found_page() -> str:
+    return render(
+        "error.html",
+        status=404,
+        title="Link not found",
+        message="This link does not exist or is no longer active. Check that it was copied completely.",
+    )
+
+
+def error_page(status: int, title: str, message: str) -> str:
+    return render("error.html", status=status, title=title, message=message)

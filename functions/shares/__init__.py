@@ -1,0 +1,1 @@
+"""Sharing: signed share links and the networks' share intents."""

@@ -1,0 +1,1 @@
+"""Counters kept off the redirect path, and the leaderboards read from them."""

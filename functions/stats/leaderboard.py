@@ -1,0 +1,104 @@
+"""Leaderboards: the top K employees by points for a period, overall or within one team.
+
+Read from the counters' leaderboard indexes in O(K): one Query for the ranked counters and one
+BatchGetItem for the names. Deactivated employees are left out; those who opted out of being shown
+by name appear anonymously.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from functions import aws
+from functions.config import settings
+from functions.directory.store import EmployeeStore
+from functions.dynamo import from_item
+from functions.stats.periods import LEADERBOARD_PERIODS, current_key
+
+MAX_LIMIT = 100
+ANONYMOUS = "Anonymous colleague"
+
+
+class LeaderboardQueryError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    employee_id: str
+    employee: str
+    team: str
+    shares: int
+    human_clicks: int
+    unique_human_clicks: int
+    points: int
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "employee": self.employee,
+            "team": self.team,
+            "shares": self.shares,
+            "human_clicks": self.human_clicks,
+            "unique_human_clicks": self.unique_human_clicks,
+            "points": self.points,
+        }
+
+
+def leaderboard(
+    period: str = "week",
+    team: str | None = None,
+    limit: int = 10,
+    now: datetime | None = None,
+    client: Any = None,
+) -> list[Standing]:
+    if period not in LEADERBOARD_PERIODS:
+        raise LeaderboardQueryError("period", f"must be one of {', '.join(LEADERBOARD_PERIODS)}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise LeaderboardQueryError("limit", f"must be between 1 and {MAX_LIMIT}")
+    if team is not None and not 0 < len(team) <= 100:
+        raise LeaderboardQueryError("team", "must be between 1 and 100 characters")
+    client = client or aws.dynamodb()
+    key = current_key(period, now or datetime.now(UTC))
+    index, attribute, value = (
+        ("leaderboard", "lb", key) if team is None else ("team_leaderboard", "tlb", f"{key}#{team}")
+    )
+    response = client.query(
+        TableName=settings().counters_table,
+        IndexName=index,
+        KeyConditionExpression="#k = :k",
+        ExpressionAttributeNames={"#k": attribute},
+        ExpressionAttributeValues={":k": {"S": value}},
+        ScanIndexForward=False,
+        Limit=limit + 10,  # a little slack for deactivated employees, who are skipped
+    )
+    rows = [from_item(item) for item in response.get("Items", [])]
+    employees = EmployeeStore(client=client).get_many([row["employee_id"] for row in rows])
+    standings: list[Standing] = []
+    for row in rows:
+        employee = employees.get(row["employee_id"])
+        if employee is None or not employee.active:
+            continue
+        points = int(row.get("points", 0))
+        previous = standings[-1] if standings else None
+        rank = previous.rank if previous and previous.points == points else len(standings) + 1
+        standings.append(
+            Standing(
+                rank=rank,
+                employee_id=employee.id,
+                employee=employee.name if employee.show_name else ANONYMOUS,
+                team=row.get("team", employee.team),
+                shares=int(row.get("shares", 0)),
+                human_clicks=int(row.get("human_clicks", 0)),
+                unique_human_clicks=int(row.get("unique_human_clicks", 0)),
+                points=points,
+            )
+        )
+        if len(standings) == limit:
+            break
+    return standings

@@ -1,0 +1,31 @@
+"""Period keys for counters: a day, an ISO week, a month, and all time (UTC)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+PERIODS = ("day", "week", "month", "all")
+LEADERBOARD_PERIODS = ("week", "month", "all")
+
+
+def period_key(period: str, day: date) -> str:
+    if period == "day":
+        return f"D#{day.isoformat()}"
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"W#{year}-W{week:02d}"
+    if period == "month":
+        return f"M#{day:%Y-%m}"
+    if period == "all":
+        return "A"
+    raise ValueError(f"unknown period: {period}")
+
+
+def period_keys(day: str | date) -> dict[str, str]:
+    """Every period a day belongs to: {"day": "D#…", "week": "W#…", "month": "M#…", "all": "A"}."""
+    as_date = date.fromisoformat(day) if isinstance(day, str) else day
+    return {period: period_key(period, as_date) for period in PERIODS}
+
+
+def current_key(period: str, now: datetime) -> str:
+    return period_key(period, now.date())

@@ -1,0 +1,71 @@
+"""Demo data for `make run`: a small directory, a dozen items in four languages, a little activity.
+
+Activity goes through the real code paths (signed share links, the redirect), so the demo leaderboard
+is produced exactly as a real one would be.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from functions.config import NETWORKS
+from functions.content.model import new_content
+from functions.content.store import ContentStore
+from functions.directory.model import Employee, employee_id_for
+from functions.directory.store import EmployeeStore
+
+DEMO = Path(__file__).with_name("demo.json")
+BROWSER = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Mobile Safari/537.36"
+)
+
+
+def demo_data() -> dict[str, Any]:
+    return json.loads(DEMO.read_text())
+
+
+def seed(activity: bool = True) -> list[Employee]:
+    data = demo_data()
+    employees = EmployeeStore()
+    people = []
+    for row in data["employees"]:
+        employee = Employee(
+            id=employee_id_for(row["email"]),
+            email=row["email"],
+            name=row["name"],
+            team=row["team"],
+            locale=row["locale"],
+            timezone=row["timezone"],
+            show_name=row.get("show_name", True),
+        )
+        employees.put(employee)
+        people.append(employee)
+    contents = ContentStore()
+    for row in data["content"]:
+        fields = {k: v for k, v in row.items() if k != "id"}
+        contents.add(new_content(content_id=row["id"], **fields))
+    if activity:
+        _activity(people, [row["id"] for row in data["content"]])
+    return people
+
+
+def _activity(people: list[Employee], content_ids: list[str]) -> None:
+    """A few shares and clicks, so the leaderboard has a story to tell on first start."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from functions.links import redirect
+    from functions.shares import service
+
+    for rank, employee in enumerate(people[:6]):
+        for n in range(6 - rank):
+            network = NETWORKS[n % 3]
+            content_id = content_ids[(rank + n) % len(content_ids)]
+            query = parse_qs(urlsplit(service.share_path(employee.id, content_id, network)).query)
+            done = service.share(employee.id, content_id, network, query["exp"][0], query["sig"][0])
+            for visitor in range(2 * (6 - rank)):
+                headers = {"User-Agent": BROWSER, "Accept-Language": "pl-PL,pl;q=0.9"}
+                redirect.follow(done.link.code, "GET", headers, f"198.51.100.{visitor}")
+            redirect.follow(done.link.code, "GET", {"User-Agent": "LinkedInBot/1.0"}, "198.51.100.200")

@@ -1,0 +1,192 @@
+"""`make run`: all of Chorus on this machine, with no AWS account.
+
+One process: an in-process moto server (DynamoDB, S3, SES, SQS, SSM) with fake credentials, the
+resources from infra/template.yaml, demo data on first start, the Chalice app on http://localhost:8000,
+and the event handlers that Lambda would run (the events stream feeding the counters). State is kept
+under .state/ between runs; Ctrl-C stops everything and frees the ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+
+def configure_environment(port: int, moto_url: str, env: dict[str, str] | None = None) -> None:
+    """Point every boto3 client at moto with fake credentials: nothing can reach a real account."""
+    from infra.resources import table_env
+
+    target = os.environ if env is None else env
+    target.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": moto_url,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "API_BASE_URL": f"http://localhost:{port}",
+            "SHORT_BASE_URL": f"http://localhost:{port}",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": target.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            **table_env("dev"),
+        }
+    )
+    for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        target.pop(name, None)
+
+
+class Runner:
+    def __init__(self, port: int, state_dir: Path, demo: bool = True) -> None:
+        self.port = port
+        self.state_dir = state_dir
+        self.demo = demo
+        self.stopping = threading.Event()
+
+    def start(self) -> None:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, moto_port = self.moto.get_host_and_port()
+        configure_environment(self.port, f"http://{host}:{moto_port}")
+
+        import boto3
+
+        from functions.admin.tokens import AdminTokenStore
+        from infra.local.state import LocalState
+        from infra.local.streams import StreamPump
+        from infra.resources import create_all, tables
+
+        self.dynamodb = boto3.client("dynamodb")
+        self.tables = [spec["create"]["TableName"] for spec in tables("dev").values()]
+        create_all(self.dynamodb, boto3.client("s3"))
+        self.state = LocalState(self.state_dir)
+        fresh = not self.state.exists
+        restored = self.state.restore(self.dynamodb)
+        boto3.client("ssm").put_parameter(
+            Name=os.environ["SECRET_PARAMETER"], Value=self.state.secret(), Type="SecureString", Overwrite=True
+        )
+
+        import app as chorus
+
+        self.app = chorus
+        self.pump = StreamPump(
+            self.dynamodb, boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], self._count_events
+        )
+        self.pump.start("LATEST")  # restored events were counted before the last stop
+        if fresh and self.demo:
+            from infra.local.demo import seed
+
+            seed()
+            self.pump.pump()
+        self.admin_token = AdminTokenStore().create("make run")
+        self.save()
+        self.server = self._serve()
+        self.restored = restored
+        self.fresh = fresh
+
+    def _count_events(self, event: dict[str, Any]) -> dict[str, Any]:
+        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="count_events")
+        return self.app.count_events(event, context)
+
+    def _serve(self) -> Any:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        config_file = json.loads((ROOT / ".chalice" / "config.json").read_text())
+        config = Config(chalice_stage="dev", config_from_disk=config_file)
+        server = create_local_server(self.app.app, config, "127.0.0.1", self.port)
+        threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+        return server
+
+    def save(self) -> None:
+        self.state.save(self.dynamodb, self.tables)
+
+    def loop(self, pump_every: float = 0.5, save_every: float = 15.0) -> None:
+        """Drive the event handlers until asked to stop: the stream every half second."""
+        last_save = time.monotonic()
+        while not self.stopping.wait(pump_every):
+            try:
+                self.pump.pump()
+                if time.monotonic() - last_save > save_every:
+                    self.save()
+                    last_save = time.monotonic()
+            except Exception as exc:  # noqa: BLE001 - keep serving; say what went wrong
+                print(f"background work failed: {exc!r}", file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server.server_close()
+        try:
+            self.pump.pump()
+            self.save()
+        finally:
+            self.moto.stop()
+
+    def banner(self) -> str:
+        from functions.directory.model import employee_id_for
+        from functions.directory.store import EmployeeStore
+        from functions.shares.service import share_url
+        from infra.local.demo import demo_data
+
+        base = f"http://localhost:{self.port}"
+        lines = [
+            "",
+            f"Chorus is running on {base}  (state in {self.state_dir}; Ctrl-C to stop)",
+            f"  leaderboard:   {base}/api/leaderboard?period=week",
+            "  a short link:  any code from a share below, e.g. follow the share link in a browser",
+            f"Admin token: {self.admin_token}",
+        ]
+        data = demo_data()
+        people = EmployeeStore().get_many([employee_id_for(row["email"]) for row in data["employees"][:3]])
+        content = data["content"][-2]["id"]
+        for employee in people.values():
+            lines.append(f"Share as {employee.name} ({employee.team}): {share_url(employee.id, content, 'linkedin')}")
+        return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CHORUS_STATE_DIR", ROOT / ".state")))
+    parser.add_argument("--no-demo", action="store_true", help="start empty instead of with demo data")
+    args = parser.parse_args(argv)
+
+    runner = Runner(args.port, args.state_dir, demo=not args.no_demo)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())
+    try:
+        runner.start()
+    except OSError as exc:
+        print(f"Cannot start Chorus on port {args.port}: {exc}. Set PORT to use another port.", file=sys.stderr)
+        return 1
+    print(runner.banner(), flush=True)
+    try:
+        runner.loop()
+    finally:
+        runner.stop()
+        print("Chorus stopped; state saved.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Local state that survives restarts of `make run`: table snapshots and the deployment secret.
+
+moto keeps everything in memory; on a schedule and at shutdown the runner writes every table to one
+JSON file (atomically: a crash mid-write leaves the previous snapshot), and restores it at start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+class LocalState:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.snapshot_file = folder / "dynamodb.json"
+        self.secret_file = folder / "secret"
+
+    @property
+    def exists(self) -> bool:
+        return self.snapshot_file.exists()
+
+    def secret(self) -> str:
+        """The local deployment secret, generated on first start and kept with the state."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not self.secret_file.exists():
+            _write_atomically(self.secret_file, secrets.token_urlsafe(48))
+        return self.secret_file.read_text().strip()
+
+    def save(self, dynamodb: Any, tables: list[str]) -> int:
+        snapshot: dict[str, list[dict[str, Any]]] = {}
+        for table in tables:
+            items: list[dict[str, Any]] = []
+            kwargs: dict[str, Any] = {"TableName": table}
+            while True:
+                page = dynamodb.scan(**kwargs)  # local snapshots only: never on a request path
+                items.extend(page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            snapshot[table] = items
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.snapshot_file, json.dumps(snapshot))
+        return sum(len(items) for items in snapshot.values())
+
+    def restore(self, dynamodb: Any) -> int:
+        if not self.exists:
+            return 0
+        snapshot = json.loads(self.snapshot_file.read_text())
+        restored = 0
+        for table, items in snapshot.items():
+            for start in range(0, len(items), 25):
+                request = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+                while request:
+                    request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                restored += len(items[start : start + 25])
+        return restored
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(handle, "w") as file:
+        file.write(text)
+    os.replace(temporary, path)

@@ -1,0 +1,88 @@
+"""Create the template's tables and bucket on a (local) endpoint: the runner's and the tests' bootstrap.
+
+Reads infra/template.yaml, the same file `chalice package --merge-template` deploys, so the local
+stack cannot drift from production.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE = Path(__file__).with_name("template.yaml")
+LOCAL_ACCOUNT = "000000000000"
+
+
+@cache
+def template() -> dict[str, Any]:
+    return yaml.safe_load(TEMPLATE.read_text())
+
+
+def _sub(value: Any, stage: str) -> str:
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        names = {"Stage": stage, "AWS::AccountId": LOCAL_ACCOUNT}
+        return re.sub(r"\$\{([^}]+)\}", lambda m: names[m.group(1)], value["Fn::Sub"])
+    return str(value)
+
+
+def tables(stage: str = "dev") -> dict[str, dict[str, Any]]:
+    """The template's tables as CreateTable requests, by logical id."""
+    requests = {}
+    for logical_id, resource in template()["Resources"].items():
+        if resource.get("Type") != "AWS::DynamoDB::Table":
+            continue
+        props = resource["Properties"]
+        request: dict[str, Any] = {
+            "TableName": _sub(props["TableName"], stage),
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        requests[logical_id] = {"create": request, "ttl": props.get("TimeToLiveSpecification")}
+    return requests
+
+
+def bucket_name(stage: str = "dev") -> str:
+    return _sub(template()["Resources"]["SiteBucket"]["Properties"]["BucketName"], stage)
+
+
+def create_all(dynamodb: Any, s3: Any | None = None, stage: str = "dev") -> list[str]:
+    """Create every table (and the site bucket) that does not exist yet; return the tables created."""
+    existing = set(dynamodb.list_tables()["TableNames"])
+    created = []
+    for spec in tables(stage).values():
+        name = spec["create"]["TableName"]
+        if name in existing:
+            continue
+        dynamodb.create_table(**spec["create"])
+        if spec["ttl"]:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec["ttl"])
+        created.append(name)
+    if s3 is not None:
+        name = bucket_name(stage)
+        if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            s3.create_bucket(Bucket=name)
+    return created
+
+
+def table_env(stage: str = "dev") -> dict[str, str]:
+    """The environment variables that name each table, as the template's Globals set them."""
+    names = {logical: spec["create"]["TableName"] for logical, spec in tables(stage).items()}
+    variables = template()["Globals"]["Function"]["Environment"]["Variables"]
+    env = {
+        key: names[value["Ref"]]
+        for key, value in variables.items()
+        if isinstance(value, dict) and value.get("Ref") in names
+    }
+    env["SITE_BUCKET"] = bucket_name(stage)
+    env["SECRET_PARAMETER"] = _sub(variables["SECRET_PARAMETER"], stage)
+    env["CHORUS_STAGE"] = stage
+    return env
