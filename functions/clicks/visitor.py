@@ -22,12 +22,12 @@ _HOST = re.compile(r"[a-z0-9.-]{1,253}")
 
 # Link-preview fetchers: they are bots, but named, because users ask "why did LinkedIn click my link?"
 _PREVIEWERS = (
+    ("telegram", re.compile(r"TelegramBot", re.I)),
     ("linkedin", re.compile(r"LinkedInBot", re.I)),
     ("slack", re.compile(r"Slackbot|Slack-ImgProxy", re.I)),
     ("x", re.compile(r"Twitterbot", re.I)),
     ("facebook", re.compile(r"facebookexternalhit|Facebot|meta-externalagent", re.I)),
     ("whatsapp", re.compile(r"^WhatsApp/", re.I)),
-    ("telegram", re.compile(r"TelegramBot", re.I)),
     ("discord", re.compile(r"Discordbot", re.I)),
     ("teams", re.compile(r"SkypeUriPreview|MicrosoftPreview|Teams/", re.I)),
     ("signal", re.compile(r"^Signal-", re.I)),
@@ -49,7 +49,7 @@ _SCANNER_AGENTS = re.compile(
 
 # Office apps fetch a link themselves before handing it to the browser, so the person's real click
 # follows as a second request: the Office fetch is a check, not a visit.
-_OFFICE_LINK_CHECK = re.compile(r"Existence Discovery|ms-office|MSOffice", re.I)
+_OFFICE_LINK_CHECK = re.compile(r"Existence Discovery|ms-office|MSOffice|^Microsoft Office/", re.I)
 
 # Networks that fetch links in mail on their users' behalf (Microsoft Exchange Online Protection,
 # which runs Safe Links, as published by Microsoft). A click from them is a scanner, whatever its agent.

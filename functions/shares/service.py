@@ -64,7 +64,7 @@ def share(
         raise UnsupportedNetworkError(network)
     employee = EmployeeStore().get(employee_id)
     if employee is None or not employee.active:
-        raise ShareTargetNotFoundError("This employee is not (or no longer) part of the programme.")
+        raise ShareTargetNotFoundError("This share link belongs to someone who is no longer part of the programme.")
     content = ContentStore().get(content_id)
     if content is None or not content.is_shareable:
         raise ShareTargetNotFoundError("This item is no longer available for sharing.")

@@ -1,0 +1,135 @@
+"""Shared fixtures: moto-backed AWS for integration tests, warm-state resets, a small world to act in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ROOT.parent / "shared" / "corpora"
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
+)
+BROWSER_HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Accept": "text/html"}
+
+
+def reset_warm_state() -> None:
+    """What a new Lambda container starts without: cached settings, clients, secrets and links."""
+    from functions import aws, observability, secrets
+    from functions.config import settings
+    from functions.links import redirect
+
+    settings.cache_clear()
+    aws.reset_clients()
+    secrets.master_secret.cache_clear()
+    redirect.reset()
+    observability.metrics_enabled.cache_clear()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An empty Chorus account in moto (in-process): tables and bucket from infra/, the secret in SSM."""
+    import boto3
+    from moto import mock_aws
+
+    from functions.secrets import ensure_master_secret
+    from infra.resources import create_all, table_env
+
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name)
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "API_BASE_URL": "https://chorus.example.org",
+        "SHORT_BASE_URL": "https://go.example.org",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        **table_env("dev"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        reset_warm_state()
+        create_all(boto3.client("dynamodb"), boto3.client("s3"))
+        ensure_master_secret()
+        yield
+    reset_warm_state()
+
+
+@dataclass
+class World:
+    employee_id: str
+    content_id: str
+    team: str = "Marketing"
+
+
+@pytest.fixture
+def world(aws: None) -> World:
+    """One active employee and one published item with suggested texts."""
+    from functions.content.model import new_content
+    from functions.content.store import ContentStore
+    from functions.directory.model import Employee, employee_id_for
+    from functions.directory.store import EmployeeStore
+
+    employee = Employee(
+        id=employee_id_for("Ada@Example.com"), email="ada@example.com", name="Ada Lovelace", team="Marketing"
+    )
+    EmployeeStore().put(employee)
+    content = new_content(
+        content_id="launch",
+        url="https://www.example.com/news/launch?ref=home#top",
+        title="Our autumn launch",
+        campaign="autumn",
+        share_texts={"default": ["Proud of this launch!"], "x": ["Launch day, have a look:"]},
+    )
+    ContentStore().add(content)
+    return World(employee.id, content.id)
+
+
+@pytest.fixture
+def client(aws: None) -> Iterator[Any]:
+    from chalice.test import Client
+
+    import app
+
+    with Client(app.app, project_dir=str(ROOT)) as test_client:
+        yield test_client
+
+
+def signed_share_path(employee_id: str, content_id: str, network: str, expires_at: int | None = None) -> str:
+    from functions.shares.service import share_path
+
+    return share_path(employee_id, content_id, network, expires_at)
+
+
+def short_code_from_intent(location: str) -> str:
+    """The short code inside a share-intent URL (whatever the network)."""
+    query = parse_qs(urlsplit(location).query)
+    for values in query.values():
+        for value in values:
+            for word in value.split():
+                if word.startswith("https://go.example.org/"):
+                    return word.rsplit("/", 1)[1]
+    raise AssertionError(f"no short link in {location}")
+
+
+def pump_counters(client: Any) -> int:
+    """Deliver the events table's stream to the count_events handler, as Lambda would."""
+    import boto3
+
+    from infra.local.streams import StreamPump
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        return client.lambda_.invoke("count_events", event).payload
+
+    pump = StreamPump(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], invoke)
+    pump.start("TRIM_HORIZON")
+    return pump.pump()

@@ -1,0 +1,34 @@
+"""Registering a destination: only public http(s) URLs an admin registered ever redirect."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.content.model import ContentValidationError, new_content
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.5/", "http://localhost/"],
+)
+def test_unsafe_destinations_are_refused_at_creation_naming_the_field(aws: None, url: str) -> None:
+    with pytest.raises(ContentValidationError) as raised:
+        new_content(url=url, title="Anything")
+    assert set(raised.value.fields) == {"url"}
+
+
+def test_every_bad_field_is_named_at_once(aws: None) -> None:
+    with pytest.raises(ContentValidationError) as raised:
+        new_content(url="ftp://x", title=" ", language="de", kind="ad", share_texts={"myspace": ["hi"]})
+    assert set(raised.value.fields) == {"url", "title", "language", "kind", "share_texts.myspace"}
+
+
+def test_a_registered_item_is_stored_and_read_back(aws: None) -> None:
+    from functions.content.store import ContentStore
+
+    item = new_content(url="https://example.com/a", title="Ünïcode title", language="lt", topics=["x"])
+    store = ContentStore()
+    store.add(item)
+    assert store.get(item.id) == item
+    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+        store.add(item)  # never silently overwritten

@@ -1,0 +1,90 @@
+"""GET /api/leaderboard: ranked from the counters' indexes, never from events."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from functions.directory.model import Employee
+from functions.directory.store import EmployeeStore
+from tests.conftest import BROWSER_HEADERS, World, pump_counters, short_code_from_intent, signed_share_path
+
+PEOPLE = [
+    ("ada", "Ada", "Marketing", 3),
+    ("bob", "Bob", "Sales", 1),
+    ("cy", "Cy", "Sales", 3),
+    ("di", "Di", "Sales", 0),
+]
+
+
+@pytest.fixture
+def ranked(client: Any, world: World) -> Any:
+    store = EmployeeStore()
+    for key, name, team, visitors in PEOPLE:
+        store.put(Employee(id=key, email=f"{key}@example.com", name=name, team=team))
+        location = client.http.get(signed_share_path(key, world.content_id, "linkedin")).headers["Location"]
+        code = short_code_from_intent(location)
+        for n in range(visitors):
+            client.http.get(
+                f"/{code}", headers={**BROWSER_HEADERS, "User-Agent": f"{BROWSER_HEADERS['User-Agent']} v{n}"}
+            )
+    pump_counters(client)
+    return client
+
+
+def test_ranked_by_points_with_ties_sharing_a_rank(ranked: Any) -> None:
+    response = ranked.http.get("/api/leaderboard?period=week")
+    assert response.status_code == 200
+    entries = response.json_body["entries"]
+    assert [(e["rank"], e["employee"]) for e in entries] in (
+        [(1, "Ada"), (1, "Cy"), (3, "Bob"), (4, "Di")],
+        [(1, "Cy"), (1, "Ada"), (3, "Bob"), (4, "Di")],
+    )
+    assert entries[0] | {"employee": "-", "team": "-"} == {
+        "rank": 1,
+        "employee": "-",
+        "team": "-",
+        "shares": 1,
+        "human_clicks": 3,
+        "unique_human_clicks": 3,
+        "points": 31,
+    }
+
+
+def test_per_team_and_limit(ranked: Any) -> None:
+    sales = ranked.http.get("/api/leaderboard?period=month&team=Sales").json_body["entries"]
+    assert [e["employee"] for e in sales] == ["Cy", "Bob", "Di"]
+    top = ranked.http.get("/api/leaderboard?period=all&limit=1").json_body["entries"]
+    assert len(top) == 1 and top[0]["points"] == 31
+
+
+def test_deactivated_people_leave_and_opted_out_people_are_anonymous(ranked: Any) -> None:
+    store = EmployeeStore()
+    store.put(replace(store.get("cy"), active=False))
+    store.put(replace(store.get("ada"), show_name=False))
+    entries = ranked.http.get("/api/leaderboard?period=week").json_body["entries"]
+    assert [e["employee"] for e in entries] == ["Anonymous colleague", "Bob", "Di"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("period=year", "period"),
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=101", "limit"),
+        ("colour=red", "colour"),
+        ("team=" + "t" * 101, "team"),
+    ],
+)
+def test_bad_parameters_get_a_400_naming_the_field(client: Any, query: str, field: str) -> None:
+    response = client.http.get(f"/api/leaderboard?{query}")
+    assert response.status_code == 400
+    assert set(response.json_body["fields"]) == {field}
+    assert response.json_body["error"]
+
+
+def test_an_empty_board_is_an_empty_list(client: Any) -> None:
+    assert client.http.get("/api/leaderboard").json_body == {"period": "week", "team": None, "entries": []}

@@ -1,0 +1,89 @@
+"""The deployable artifact: what `chalice package` builds must import and render on its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+# What the AWS Lambda Python runtime provides next to the code (everything else must be in the zip).
+LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six.py")
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("package")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("chalice")),
+            "package",
+            "--merge-template",
+            "infra/template.yaml",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return out
+
+
+def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(package: Path, tmp_path: Path) -> None:
+    code = tmp_path / "task"
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        archive.extractall(code)
+    assert (code / "functions" / "links" / "redirect.py").is_file()
+    assert (code / "site" / "templates" / "error.html").is_file()
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    site_packages = Path(__import__("boto3").__file__).parents[1]
+    for name in LAMBDA_RUNTIME_PACKAGES:
+        (runtime / name).symlink_to(site_packages / name)
+    probe = (
+        "import sys; sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if 'site-packages' not in p];"
+        "import app; from functions.pages import not_found_page; import jinja2, is_bot, cachetools;"
+        "assert all('site-packages' not in m.__file__ for m in (app, jinja2, is_bot) if m.__file__);"
+        "print(app.app.app_name, 'Link not found' in not_found_page())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(code), str(runtime)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chorus", "True"]
+
+
+def test_the_merged_template_passes_cfn_lint(package: Path) -> None:
+    template = package / "sam.yaml"
+    text = template.read_text()
+    assert "ReportBatchItemFailures" in text and "EventsTable" in text
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(template)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_stream_handler_is_wired_to_the_real_stream(package: Path) -> None:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((package / "sam.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    source = template["Resources"]["CountEvents"]["Properties"]["Events"]["CountEventsDynamodbEventSource"]
+    assert source["Properties"]["Stream"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["EVENTS_TABLE"] == {"Ref": "EventsTable"}

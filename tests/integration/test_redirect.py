@@ -1,0 +1,167 @@
+"""GET /{code}: the public redirect, through Chalice's test client over moto."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import pytest
+
+from tests.conftest import BROWSER_HEADERS, World, pump_counters, short_code_from_intent, signed_share_path
+
+
+def share_and_get_code(client: Any, world: World, network: str = "linkedin") -> str:
+    response = client.http.get(signed_share_path(world.employee_id, world.content_id, network))
+    assert response.status_code == 302
+    return short_code_from_intent(response.headers["Location"])
+
+
+def stored_clicks() -> list[dict[str, Any]]:
+    import os
+
+    items = boto3.client("dynamodb").scan(TableName=os.environ["EVENTS_TABLE"])["Items"]
+    return [item for item in items if item["type"]["S"] == "click"]
+
+
+def test_a_short_link_redirects_to_the_registered_destination_with_utm_tags(client: Any, world: World) -> None:
+    code = share_and_get_code(client, world)
+    response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc, location.path, location.fragment) == (
+        "https",
+        "www.example.com",
+        "/news/launch",
+        "top",
+    )
+    assert parse_qs(location.query) == {
+        "ref": ["home"],
+        "utm_source": ["linkedin"],
+        "utm_medium": ["employee_advocacy"],
+        "utm_campaign": ["autumn"],
+    }
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_the_click_is_recorded_with_attribution_and_without_the_ip(client: Any, world: World) -> None:
+    code = share_and_get_code(client, world, "x")
+    headers = {**BROWSER_HEADERS, "Referer": "https://t.co/abc", "CloudFront-Viewer-Country": "PL"}
+    client.http.get(f"/{code}", headers=headers)
+    [click] = stored_clicks()
+    assert {
+        k: click[k]["S"]
+        for k in ("employee_id", "content_id", "network", "team", "code", "kind", "country", "referrer_host", "device")
+    } == {
+        "employee_id": world.employee_id,
+        "content_id": "launch",
+        "network": "x",
+        "team": "Marketing",
+        "code": code,
+        "kind": "human",
+        "country": "PL",
+        "referrer_host": "t.co",
+        "device": "desktop",
+    }
+    assert "127.0.0.1" not in str(click)
+    assert len(click["visitor"]["S"]) == 32
+
+
+def test_raw_events_expire_after_the_configured_days(client: Any, world: World, monkeypatch: Any) -> None:
+    from functions.config import settings
+    from functions.links import redirect
+
+    monkeypatch.setenv("EVENT_TTL_DAYS", "30")
+    settings.cache_clear()
+    redirect.reset()
+    code = share_and_get_code(client, world)
+    client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    [click] = stored_clicks()
+    import time
+
+    assert abs(int(click["expires_at"]["N"]) - (time.time() + 30 * 86400)) < 120
+
+
+@pytest.mark.parametrize("path", ["/Zz9Zz9Zz", "/abc", "/not-a-code!", "/" + "a" * 40, "/%3Cscript%3E"])
+def test_unknown_and_malformed_codes_get_a_small_404_page(client: Any, aws: None, path: str) -> None:
+    response = client.http.get(path, headers=BROWSER_HEADERS)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
+    body = response.body.decode()
+    assert "Link not found" in body and "<script>" not in body
+    assert len(body) < 4000
+
+
+def test_head_requests_redirect_but_never_count_as_human(client: Any, world: World) -> None:
+    code = share_and_get_code(client, world)
+    response = client.http.request("HEAD", f"/{code}", headers=BROWSER_HEADERS)
+    assert response.status_code == 302
+    [click] = stored_clicks()
+    assert (click["kind"]["S"], click["reason"]["S"]) == ("scanner", "head_request")
+
+
+def test_preview_bots_are_redirected_but_filtered_with_the_reason(client: Any, world: World) -> None:
+    code = share_and_get_code(client, world)
+    response = client.http.get(f"/{code}", headers={"User-Agent": "LinkedInBot/1.0 (compatible; Mozilla/5.0)"})
+    assert response.status_code == 302
+    [click] = stored_clicks()
+    assert (click["kind"]["S"], click["reason"]["S"]) == ("preview", "link_preview:linkedin")
+
+
+def test_oversized_and_garbage_headers_still_redirect(client: Any, world: World) -> None:
+    code = share_and_get_code(client, world)
+    headers = {
+        "User-Agent": "x" * 8000,
+        "Referer": "::::" * 500,
+        "CloudFront-Viewer-Country": "ZZZZ",
+        "Accept-Language": "en",
+    }
+    response = client.http.get(f"/{code}", headers=headers)
+    assert response.status_code == 302
+    [click] = stored_clicks()
+    assert click["kind"]["S"] == "bot" and "country" not in click and "referrer_host" not in click
+
+
+def test_tracking_failure_never_blocks_the_redirect_and_is_logged_for_replay(
+    client: Any, world: World, caplog: Any
+) -> None:
+    import os
+
+    code = share_and_get_code(client, world)
+    boto3.client("dynamodb").delete_table(TableName=os.environ["EVENTS_TABLE"])
+    response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("https://www.example.com/news/launch")
+    [record] = [r for r in caplog.records if r.getMessage() == "click_tracking_failed"]
+    replay = record.replay_item  # the exact item to put back once the table is healthy
+    assert (replay["code"]["S"], replay["kind"]["S"], record.table) == (code, "human", os.environ["EVENTS_TABLE"])
+
+
+def test_a_redirect_costs_one_read_when_cold_and_none_when_warm_plus_one_write(client: Any, world: World) -> None:
+    from functions import aws as chorus_aws
+
+    code = share_and_get_code(client, world)
+    from functions.links import redirect
+
+    redirect.reset()
+    calls: list[str] = []
+    chorus_aws.dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert calls == ["GetItem", "PutItem"]
+    calls.clear()
+    for _ in range(3):
+        client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert calls == ["PutItem"] * 3
+
+
+def test_the_same_visitor_twice_is_one_unique_human_click(client: Any, world: World) -> None:
+    from functions.stats.leaderboard import leaderboard
+
+    code = share_and_get_code(client, world)
+    for _ in range(2):
+        client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    other = {**BROWSER_HEADERS, "User-Agent": BROWSER_HEADERS["User-Agent"].replace("130", "131")}
+    client.http.get(f"/{code}", headers=other)
+    pump_counters(client)
+    [me] = leaderboard("week")
+    assert (me.shares, me.human_clicks, me.unique_human_clicks) == (1, 3, 2)
