@@ -65,7 +65,8 @@ def test_a_tampered_link_is_refused_with_403_and_records_nothing(client: Any, wo
 
 
 def test_a_forged_signature_is_refused(client: Any, world: World) -> None:
-    path = f"/share/{world.employee_id}/{world.content_id}/linkedin?exp={int(time.time()) + 999}&sig=AAAAAAAAAAAAAAAAAAAAAA"
+    expires = int(time.time()) + 999
+    path = f"/share/{world.employee_id}/{world.content_id}/linkedin?exp={expires}&sig=AAAAAAAAAAAAAAAAAAAAAA"
     assert client.http.get(path).status_code == 403
 
 
