@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install chromium run reset test lint unit bench package clean
+.PHONY: install chromium run reset test lint unit bench package clean admin-token
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ package: install
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .chalice/deployments
+
+# An admin token for the account your AWS credentials point at (locally, `make run` prints one).
+admin-token: install
+	@$(BIN)/python -m functions.cli admin-token $(LABEL)

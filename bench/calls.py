@@ -66,8 +66,7 @@ def _split(calls: Counter[str], per: int = 1) -> str:
 def report(count: CallCount) -> list[str]:
     per = count.warm
     lines = [
-        f"cold (first request, fresh caches): DynamoDB {_split(count.cold_dynamodb)}; "
-        f"SSM: {describe(count.cold_ssm)}",
+        f"cold (first request, fresh caches): DynamoDB {_split(count.cold_dynamodb)}; SSM: {describe(count.cold_ssm)}",
         f"warm (average over {per} redirects): DynamoDB {_split(count.warm_dynamodb, per)}; "
         f"SSM: {describe(count.warm_ssm, per)}",
         f"responses: {', '.join(f'{n} x {status}' for status, n in sorted(count.statuses.items()))}",

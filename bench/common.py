@@ -127,6 +127,7 @@ class CallCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.body_bytes: Counter[str] = Counter()  # request body sizes, summed per operation
         self._hooked: list[tuple[Any, str]] = []
 
     def watch(self, client: Any) -> None:
@@ -134,13 +135,20 @@ class CallCounter:
         client.meta.events.register(event, self._record, unique_id=f"bench-count-{id(self)}")
         self._hooked.append((client, event))
 
-    def _record(self, model: Any, **_: Any) -> None:
+    def _record(self, model: Any, params: Any = None, **_: Any) -> None:
         self.calls[model.name] += 1
+        body = params.get("body") if isinstance(params, dict) else None
+        self.body_bytes[model.name] += len(body or b"")
 
     def take(self) -> Counter[str]:
-        """The calls counted since the last ``take``, and start again from zero."""
-        taken, self.calls = self.calls, Counter()
+        """The calls counted since the last ``take``, and start again from zero (body sizes too)."""
+        taken, self.calls, self.body_bytes = self.calls, Counter(), Counter()
         return taken
+
+    def take_with_sizes(self) -> tuple[Counter[str], Counter[str]]:
+        """Like ``take``, with the summed request body bytes per operation."""
+        sizes = self.body_bytes
+        return self.take(), sizes
 
     def close(self) -> None:
         for client, event in self._hooked:

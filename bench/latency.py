@@ -96,6 +96,7 @@ class Timing:
     name: str
     samples_us: list[float]
     calls: str  # the AWS calls per invocation, as verified before timing
+    put_bytes: float  # the PutItem request body, in bytes
 
     @property
     def median(self) -> float:
@@ -135,6 +136,7 @@ def measure(world: World, n: int = N, warmup: int = WARMUP) -> list[Timing]:
     }
 
     calls: dict[str, str] = {}
+    put_bytes: dict[str, float] = {}
     counter = CallCounter()
     counter.watch(client)
     counter.watch(aws.client("ssm"))
@@ -148,7 +150,9 @@ def measure(world: World, n: int = N, warmup: int = WARMUP) -> list[Timing]:
             checks = 20
             for _ in range(checks):
                 call()
-            calls[name] = describe(counter.take(), checks)
+            counted, sizes = counter.take_with_sizes()
+            calls[name] = describe(counted, checks)
+            put_bytes[name] = sizes["PutItem"] / max(counted["PutItem"], 1)
     finally:
         counter.close()
 
@@ -163,7 +167,7 @@ def measure(world: World, n: int = N, warmup: int = WARMUP) -> list[Timing]:
                 start = clock()
                 call()
                 out.append((clock() - start) / 1000)
-    return [Timing(name, samples[name], calls[name]) for name in variants]
+    return [Timing(name, samples[name], calls[name], put_bytes[name]) for name in variants]
 
 
 def report(timings: list[Timing]) -> list[str]:
@@ -175,6 +179,11 @@ def report(timings: list[Timing]) -> list[str]:
         for t in timings
     ]
     minimal = by_name["minimal handler"]
+    full = by_name["full path, cache cleared each time"]
+    lines.append(
+        f"the PutItem request body: {full.put_bytes:.0f} B for the full path's click event "
+        f"vs {minimal.put_bytes:.0f} B for the minimal handler's"
+    )
     for name in ("full path, warm cache", "full path, cache cleared each time"):
         full = by_name[name]
         lines.append(

@@ -1,6 +1,6 @@
 """`make bench`: print Chorus's cold-start and redirect figures. Nothing here asserts a timing.
 
-    python -m bench.run [--only imports,calls,latency] [--runs 9] [--n 1000]
+python -m bench.run [--only imports,calls,latency] [--runs 9] [--n 1000]
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
             if "calls" in chosen:
                 from bench import calls
 
-                _section("2. AWS calls per redirect (Chalice test client, moto in-process)", lambda: calls.run(world, args.warm))
+                _section(
+                    "2. AWS calls per redirect (Chalice test client, moto in-process)",
+                    lambda: calls.run(world, args.warm),
+                )
             if "latency" in chosen:
                 from bench import latency
 

@@ -151,10 +151,12 @@ class Runner:
         base = f"http://localhost:{self.port}"
         lines = [
             "",
-            f"Chorus is running on {base}  (state in {self.state_dir}; Ctrl-C to stop)",
-            f"  leaderboard:   {base}/api/leaderboard?period=week",
-            "  a short link:  any code from a share below, e.g. follow the share link in a browser",
+            f"Chorus is running on {base}  (state in {self.state_dir}; Ctrl-C stops, `make reset` starts over)",
+            f"  Leaderboard (JSON): {base}/api/leaderboard?period=week   (also: &team=Sales, period=month|all)",
+            f"  Health:             {base}/api/health",
             f"Admin token: {self.admin_token}",
+            "Demo share links: open one in a browser; it records the share and sends you to the network with",
+            "the employee's tracked short link. Open that short link and the click shows on the leaderboard.",
         ]
         data = demo_data()
         people = EmployeeStore().get_many([employee_id_for(row["email"]) for row in data["employees"][:3]])

@@ -1,0 +1,73 @@
+"""Operator commands against the configured AWS account (or a local endpoint via AWS_ENDPOINT_URL).
+
+    python -m functions.cli init-secret            create the signing secret in SSM if it is missing
+    python -m functions.cli admin-token [LABEL]    create an admin token (printed once, stored hashed)
+    python -m functions.cli revoke-token TOKEN     revoke an admin token
+    python -m functions.cli replay-clicks FILE     re-put click events logged as click_tracking_failed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m functions.cli", description="Chorus operator commands")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init-secret", help="create the signing secret in SSM if it is missing")
+    token = commands.add_parser("admin-token", help="create an admin token")
+    token.add_argument("label", nargs="?", default="cli")
+    revoke = commands.add_parser("revoke-token", help="revoke an admin token")
+    revoke.add_argument("token")
+    replay = commands.add_parser("replay-clicks", help="re-put click events from JSON log lines (- for stdin)")
+    replay.add_argument("file")
+    args = parser.parse_args(argv)
+
+    if args.command == "init-secret":
+        from functions.secrets import ensure_master_secret
+
+        print("created" if ensure_master_secret() else "already present")
+    elif args.command == "admin-token":
+        from functions.admin.tokens import AdminTokenStore
+
+        print(f"Admin token: {AdminTokenStore().create(args.label)}")
+    elif args.command == "revoke-token":
+        from functions.admin.tokens import AdminTokenStore
+
+        if not AdminTokenStore().revoke(args.token):
+            print("no such token", file=sys.stderr)
+            return 1
+        print("revoked")
+    elif args.command == "replay-clicks":
+        return replay_clicks(sys.stdin if args.file == "-" else Path(args.file).open())
+    return 0
+
+
+def replay_clicks(lines: object) -> int:
+    """Put back every ``replay_item`` found in Powertools JSON log lines; a second replay is harmless
+    only for the raw log (the item key is the same), and the counters count each event once anyway."""
+    from functions.events import EventStore
+
+    store = EventStore()
+    replayed = skipped = 0
+    for line in lines:  # type: ignore[attr-defined]
+        try:
+            record = json.loads(line)
+        except ValueError:
+            skipped += 1
+            continue
+        item = record.get("replay_item") if isinstance(record, dict) else None
+        if record.get("message") != "click_tracking_failed" or not isinstance(item, dict):
+            skipped += 1
+            continue
+        store.put_item(item)
+        replayed += 1
+    print(f"replayed {replayed} click(s), skipped {skipped} line(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

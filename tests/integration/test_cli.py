@@ -1,0 +1,52 @@
+"""Operator commands, run against moto."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from functions import cli
+from functions.admin.tokens import AdminTokenStore
+from tests.conftest import BROWSER_HEADERS, World, pump_counters, short_code_from_intent, signed_share_path
+
+
+def test_admin_token_command_prints_a_working_token(aws: None, capsys: Any) -> None:
+    assert cli.main(["admin-token", "ops"]) == 0
+    token = capsys.readouterr().out.strip().removeprefix("Admin token: ")
+    assert AdminTokenStore().verify(f"Bearer {token}").label == "ops"
+    assert cli.main(["revoke-token", token]) == 0
+    assert cli.main(["revoke-token", "chorus_adm_unknown"]) == 1
+
+
+def test_init_secret_is_idempotent(aws: None, capsys: Any) -> None:
+    assert cli.main(["init-secret"]) == 0
+    assert capsys.readouterr().out.strip() == "already present"
+
+
+def test_clicks_logged_during_an_outage_are_replayed_and_counted_once(
+    client: Any, world: World, caplog: Any, monkeypatch: Any
+) -> None:
+    from functions.links import redirect
+
+    code = short_code_from_intent(
+        client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"])
+    store = redirect._events()
+
+    def outage(item: dict[str, Any]) -> None:
+        raise ConnectionError("DynamoDB unreachable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "put_item", outage)
+        assert client.http.get(f"/{code}", headers=BROWSER_HEADERS).status_code == 302
+    logged = [
+        json.dumps({"message": r.getMessage(), "replay_item": r.replay_item})
+        for r in caplog.records if r.getMessage() == "click_tracking_failed"
+    ]
+    lines = io.StringIO("\n".join(["not json", *logged, *logged]) + "\n")
+    assert cli.replay_clicks(lines) == 0
+    pump_counters(client)
+    from functions.stats.leaderboard import leaderboard
+
+    [me] = leaderboard("week")
+    assert (me.human_clicks, me.unique_human_clicks) == (1, 1)
