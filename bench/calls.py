@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from bench.common import BROWSER_HEADERS, ROOT, CallCounter, World, all_api_calls, clear_warm_state, describe
+from bench.common import BROWSER_HEADERS, ROOT, CallCounter, World, all_api_calls, describe
+from infra.local.sandbox import reset_warm_state
 
 WARM = 100
 READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
@@ -35,7 +36,7 @@ def measure(world: World, warm: int = WARM) -> CallCount:
     import app
     from functions import aws
 
-    clear_warm_state()
+    reset_warm_state()
     dynamodb, ssm = CallCounter(), CallCounter()
     dynamodb.watch(aws.dynamodb())  # the very clients the redirect will use, created (not called) here
     ssm.watch(aws.client("ssm"))

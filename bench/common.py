@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 from collections import Counter
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/run.py` as well as `python -m bench.run`
+if str(ROOT) not in sys.path:  # `app`, `functions` and `infra` import whatever the working directory
     sys.path.insert(0, str(ROOT))
 
 BROWSER_UA = (
@@ -21,9 +20,6 @@ BROWSER_UA = (
 )
 BROWSER_HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Accept": "text/html"}
 SOURCE_IP = "203.0.113.9"
-
-# Variables that could point boto3 somewhere else than moto's in-process mock.
-_UNSAFE_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
 @dataclass(frozen=True)
@@ -36,61 +32,13 @@ class World:
     target: str
 
 
-def moto_env() -> dict[str, str]:
-    """Fake credentials and the template's table names, as the local runner and the tests set them."""
-    from infra.resources import table_env
-
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "API_BASE_URL": "https://chorus.example.org",
-        "SHORT_BASE_URL": "https://go.example.org",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "ERROR",
-        **table_env("dev"),
-    }
-
-
-def clear_warm_state() -> None:
-    """Forget what a warm Lambda keeps: settings, boto3 clients, the master secret, cached links."""
-    from functions import aws, observability, secrets
-    from functions.config import settings
-    from functions.links import redirect
-
-    settings.cache_clear()
-    aws.reset_clients()
-    redirect.reset()
-    secrets.master_secret.cache_clear()
-    observability.metrics_enabled.cache_clear()
-
-
 @contextmanager
 def moto_world() -> Iterator[World]:
     """An in-process moto account holding Chorus's tables, its secret and one short link; env restored after."""
-    saved = dict(os.environ)
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in _UNSAFE_ENV:
-            del os.environ[name]
-    os.environ.update(moto_env())
-    try:
-        import boto3
-        from moto import mock_aws
+    from infra.local.sandbox import in_process_account
 
-        with mock_aws():
-            clear_warm_state()
-            from functions.secrets import ensure_master_secret
-            from infra.resources import create_all
-
-            create_all(boto3.client("dynamodb"), boto3.client("s3"))
-            ensure_master_secret()
-            yield _seed()
-        clear_warm_state()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    with in_process_account(POWERTOOLS_LOG_LEVEL="ERROR"):
+        yield _seed()
 
 
 def _seed() -> World:

@@ -1,9 +1,9 @@
 """Operator commands against the configured AWS account (or a local endpoint via AWS_ENDPOINT_URL).
 
-    python -m functions.cli init-secret            create the signing secret in SSM if it is missing
-    python -m functions.cli admin-token [LABEL]    create an admin token (printed once, stored hashed)
-    python -m functions.cli revoke-token TOKEN     revoke an admin token
-    python -m functions.cli replay-clicks FILE     re-put click events logged as click_tracking_failed
+python -m functions.cli init-secret            create the signing secret in SSM if it is missing
+python -m functions.cli admin-token [LABEL]    create an admin token (printed once, stored hashed)
+python -m functions.cli revoke-token TOKEN     revoke an admin token
+python -m functions.cli replay-clicks FILE     re-put click events logged as click_tracking_failed
 """
 
 from __future__ import annotations

@@ -19,49 +19,13 @@ BROWSER_UA = (
 BROWSER_HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Accept": "text/html"}
 
 
-def reset_warm_state() -> None:
-    """What a new Lambda container starts without: cached settings, clients, secrets and links."""
-    from functions import aws, observability, secrets
-    from functions.config import settings
-    from functions.links import redirect
-
-    settings.cache_clear()
-    aws.reset_clients()
-    secrets.master_secret.cache_clear()
-    redirect.reset()
-    observability.metrics_enabled.cache_clear()
-
-
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws() -> Iterator[None]:
     """An empty Chorus account in moto (in-process): tables and bucket from infra/, the secret in SSM."""
-    import boto3
-    from moto import mock_aws
+    from infra.local.sandbox import in_process_account
 
-    from functions.secrets import ensure_master_secret
-    from infra.resources import create_all, table_env
-
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            monkeypatch.delenv(name)
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "API_BASE_URL": "https://chorus.example.org",
-        "SHORT_BASE_URL": "https://go.example.org",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        **table_env("dev"),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        reset_warm_state()
-        create_all(boto3.client("dynamodb"), boto3.client("s3"))
-        ensure_master_secret()
+    with in_process_account():
         yield
-    reset_warm_state()
 
 
 @dataclass

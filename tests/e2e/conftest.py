@@ -50,7 +50,11 @@ def start_chorus(state_dir: Path, port: int | None = None, timeout: float = 120)
     env["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local.runner", "--port", str(port), "--state-dir", str(state_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     running = RunningChorus(process, port, state_dir)
     lines: queue.Queue[str | None] = queue.Queue()

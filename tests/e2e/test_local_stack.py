@@ -73,8 +73,12 @@ def test_share_click_and_the_click_reaches_the_leaderboard_within_five_seconds(c
     name = next(line for line in chorus.output if line.startswith("Share as")).split(" (")[0].removeprefix("Share as ")
     before = next(e for e in board(chorus) if e["employee"] == name)
     share_and_click(chorus, chorus.share_urls[0], " e2e-visitor")
-    after = wait_for(lambda: next(
-        (e for e in board(chorus) if e["employee"] == name and e["human_clicks"] == before["human_clicks"] + 1), None))
+    after = wait_for(
+        lambda: next(
+            (e for e in board(chorus) if e["employee"] == name and e["human_clicks"] == before["human_clicks"] + 1),
+            None,
+        )
+    )
     assert after["shares"] == before["shares"] + 1
     assert after["unique_human_clicks"] == before["unique_human_clicks"] + 1
 

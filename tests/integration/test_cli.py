@@ -30,7 +30,8 @@ def test_clicks_logged_during_an_outage_are_replayed_and_counted_once(
     from functions.links import redirect
 
     code = short_code_from_intent(
-        client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"])
+        client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"]
+    )
     store = redirect._events()
 
     def outage(item: dict[str, Any]) -> None:
@@ -41,7 +42,8 @@ def test_clicks_logged_during_an_outage_are_replayed_and_counted_once(
         assert client.http.get(f"/{code}", headers=BROWSER_HEADERS).status_code == 302
     logged = [
         json.dumps({"message": r.getMessage(), "replay_item": r.replay_item})
-        for r in caplog.records if r.getMessage() == "click_tracking_failed"
+        for r in caplog.records
+        if r.getMessage() == "click_tracking_failed"
     ]
     lines = io.StringIO("\n".join(["not json", *logged, *logged]) + "\n")
     assert cli.replay_clicks(lines) == 0
