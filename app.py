@@ -97,7 +97,7 @@ def get_leaderboard() -> Response:
     except LeaderboardQueryError as exc:
         return _error(400, "invalid query parameter", {exc.field: str(exc)})
     body = {"period": period, "team": params.get("team"), "entries": [s.public() for s in standings]}
-    return Response(body=body, status_code=200, headers={"Cache-Control": "public, max-age=30"})
+    return Response(body=body, status_code=200, headers={"Cache-Control": "public, max-age=5"})
 
 
 # --- admin API ------------------------------------------------------------------------------------

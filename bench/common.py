@@ -42,24 +42,11 @@ def moto_world() -> Iterator[World]:
 
 
 def _seed() -> World:
-    from functions.content.model import new_content
-    from functions.content.store import ContentStore
-    from functions.directory.model import Employee, employee_id_for
-    from functions.directory.store import EmployeeStore
     from functions.links.destinations import with_utm
     from functions.links.store import LinkStore
+    from infra.local.sandbox import seed_sharer
 
-    employee = Employee(
-        id=employee_id_for("ada@example.com"), email="ada@example.com", name="Ada Lovelace", team="Marketing"
-    )
-    EmployeeStore().put(employee)
-    content = new_content(
-        content_id="launch",
-        url="https://www.example.com/news/launch?ref=home#top",
-        title="Our autumn launch",
-        campaign="autumn",
-    )
-    ContentStore().add(content)
+    employee, content = seed_sharer()
     link = LinkStore().create(
         employee_id=employee.id,
         content_id=content.id,

@@ -38,23 +38,9 @@ class World:
 @pytest.fixture
 def world(aws: None) -> World:
     """One active employee and one published item with suggested texts."""
-    from functions.content.model import new_content
-    from functions.content.store import ContentStore
-    from functions.directory.model import Employee, employee_id_for
-    from functions.directory.store import EmployeeStore
+    from infra.local.sandbox import seed_sharer
 
-    employee = Employee(
-        id=employee_id_for("Ada@Example.com"), email="ada@example.com", name="Ada Lovelace", team="Marketing"
-    )
-    EmployeeStore().put(employee)
-    content = new_content(
-        content_id="launch",
-        url="https://www.example.com/news/launch?ref=home#top",
-        title="Our autumn launch",
-        campaign="autumn",
-        share_texts={"default": ["Proud of this launch!"], "x": ["Launch day, have a look:"]},
-    )
-    ContentStore().add(content)
+    employee, content = seed_sharer()
     return World(employee.id, content.id)
 
 

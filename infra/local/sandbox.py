@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 # Variables that could point boto3 somewhere other than moto's in-process mock.
 _UNSAFE_ENV = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
@@ -64,3 +65,25 @@ def in_process_account(**extra_env: str) -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         reset_warm_state()
+
+
+def seed_sharer() -> tuple[Any, Any]:
+    """One active employee (Ada, Marketing) and one published item with suggested texts."""
+    from functions.content.model import new_content
+    from functions.content.store import ContentStore
+    from functions.directory.model import Employee, employee_id_for
+    from functions.directory.store import EmployeeStore
+
+    employee = Employee(
+        id=employee_id_for("Ada@Example.com"), email="ada@example.com", name="Ada Lovelace", team="Marketing"
+    )
+    EmployeeStore().put(employee)
+    content = new_content(
+        content_id="launch",
+        url="https://www.example.com/news/launch?ref=home#top",
+        title="Our autumn launch",
+        campaign="autumn",
+        share_texts={"default": ["Proud of this launch!"], "x": ["Launch day, have a look:"]},
+    )
+    ContentStore().add(content)
+    return employee, content
