@@ -39,7 +39,15 @@ def observe(event: Any, get_response: Any) -> Any:
 def follow_short_link(code: str) -> Response:
     request = app.current_request
     source_ip = (request.context.get("identity") or {}).get("sourceIp")
-    outcome = redirect.follow(code, request.method, request.headers, source_ip)
+    try:
+        outcome = redirect.follow(code, request.method, request.headers, source_ip)
+    except redirect.LinkLookupError:
+        from functions.pages import error_page
+
+        page = error_page(503, "Please try again", "This link is fine, but we could not open it just now.")
+        response = _html(503, page)
+        response.headers["Retry-After"] = "2"
+        return response
     if outcome.location is None:
         from functions.pages import not_found_page
 

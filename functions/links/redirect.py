@@ -23,6 +23,10 @@ from functions.secrets import derived_key
 NEGATIVE_CACHE_SECONDS = 60
 
 
+class LinkLookupError(RuntimeError):
+    """The link could not be read and this Lambda has never seen it: the visitor should retry."""
+
+
 @dataclass(frozen=True)
 class Redirect:
     location: str | None  # None: there is nothing to redirect to (404)
@@ -55,17 +59,28 @@ def follow(
 
 
 def resolve(code: str) -> ShortLink | None:
-    """The link for a code, from this Lambda's memory when it was read recently."""
-    found, negative = _cache(), _negative_cache()
-    if code in found:
-        return found[code]
+    """The link for a code, from this Lambda's memory when it was read recently.
+
+    If DynamoDB cannot be read, the last copy of a link this Lambda has seen is served, so a valid link
+    keeps working through a throttle or an outage (a stale destination beats an error page).
+    """
+    fresh, negative, known = _cache(), _negative_cache(), _known()
+    if code in fresh:
+        return fresh[code]
     if code in negative:
         return None
-    link = _links().get(code)
+    try:
+        link = _links().get(code)
+    except Exception as exc:
+        observability.count("LinkLookupErrors")
+        observability.logger().error("link_lookup_failed", extra={"error": repr(exc), "code": code})
+        if code in known:
+            return known[code]
+        raise LinkLookupError(code) from exc
     if link is None:
         negative[code] = True
     else:
-        found[code] = link
+        fresh[code] = known[code] = link
     return link
 
 
@@ -116,6 +131,13 @@ def _negative_cache() -> Any:
 
 
 @cache
+def _known() -> Any:
+    from cachetools import LRUCache
+
+    return LRUCache(maxsize=10_000)
+
+
+@cache
 def _links() -> LinkStore:
     return LinkStore()
 
@@ -127,5 +149,5 @@ def _events() -> EventStore:
 
 def reset() -> None:
     """Forget warm state (tests; a new Lambda container starts the same way)."""
-    for cached in (_cache, _negative_cache, _links, _events):
+    for cached in (_cache, _negative_cache, _known, _links, _events):
         cached.cache_clear()

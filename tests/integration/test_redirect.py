@@ -165,3 +165,28 @@ def test_the_same_visitor_twice_is_one_unique_human_click(client: Any, world: Wo
     pump_counters(client)
     [me] = leaderboard("week")
     assert (me.shares, me.human_clicks, me.unique_human_clicks) == (1, 3, 2)
+
+
+def test_a_known_link_keeps_redirecting_when_dynamodb_cannot_be_read(
+    client: Any, world: World, monkeypatch: Any
+) -> None:
+    from functions.links import redirect
+
+    code = share_and_get_code(client, world)
+    assert client.http.get(f"/{code}", headers=BROWSER_HEADERS).status_code == 302  # this Lambda has seen it
+    redirect._cache().clear()  # the fresh copy expired
+
+    def throttled(code: str) -> None:
+        raise ConnectionError("throttled")
+
+    monkeypatch.setattr(redirect._links(), "get", throttled)
+    response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("https://www.example.com/news/launch")
+
+    redirect.reset()  # a new Lambda that never saw the link
+    monkeypatch.setattr(redirect._links(), "get", throttled)
+    response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "Please try again" in response.body.decode()
