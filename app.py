@@ -83,6 +83,13 @@ def share(employee_id: str, content_id: str, network: str) -> Response:
 # --- public API -----------------------------------------------------------------------------------
 
 
+@app.route("/", methods=["GET"])
+def home() -> Response:
+    from functions.pages import render
+
+    return _html(200, render("home.html"))
+
+
 @app.route("/api/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -83,3 +83,45 @@ def pump_counters(client: Any) -> int:
     pump = StreamPump(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], invoke)
     pump.start("TRIM_HORIZON")
     return pump.pump()
+
+
+@dataclass
+class Page:
+    """What a person sees on an HTML page: its language, headings, text and links."""
+
+    lang: str = ""
+    h1: list[str] = field(default_factory=list)
+    text: str = ""
+    links: list[str] = field(default_factory=list)
+
+
+def parse_page(html: str) -> Page:
+    from html.parser import HTMLParser
+
+    page = Page()
+    parts: list[str] = []
+    stack: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            if tag == "html":
+                page.lang = values.get("lang") or ""
+            if tag == "a" and values.get("href"):
+                page.links.append(values["href"] or "")
+            stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            if stack and stack[-1] == tag:
+                stack.pop()
+
+        def handle_data(self, data: str) -> None:
+            if "style" in stack or "title" in stack:
+                return
+            if stack and stack[-1] == "h1":
+                page.h1.append(data.strip())
+            parts.append(data)
+
+    Reader().feed(html)
+    page.text = " ".join(" ".join(parts).split())
+    return page

@@ -8,7 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from tests.conftest import BROWSER_HEADERS, World, pump_counters, short_code_from_intent, signed_share_path
+from tests.conftest import (
+    BROWSER_HEADERS,
+    World,
+    parse_page,
+    pump_counters,
+    short_code_from_intent,
+    signed_share_path,
+)
 
 
 def share_and_get_code(client: Any, world: World, network: str = "linkedin") -> str:
@@ -88,7 +95,9 @@ def test_unknown_and_malformed_codes_get_a_small_404_page(client: Any, aws: None
     assert response.status_code == 404
     assert response.headers["Content-Type"].startswith("text/html")
     body = response.body.decode()
-    assert "Link not found" in body and "<script>" not in body
+    page = parse_page(body)
+    assert page.h1 == ["Link not found"] and page.lang == "en"
+    assert "<script" not in body
     assert len(body) < 4000
 
 
@@ -190,3 +199,11 @@ def test_a_known_link_keeps_redirecting_when_dynamodb_cannot_be_read(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert "Please try again" in response.body.decode()
+
+
+def test_the_root_page_says_what_to_open(client: Any) -> None:
+    response = client.http.get("/")
+    assert response.status_code == 200
+    page = parse_page(response.body.decode())
+    assert page.h1 == ["Chorus is running"]
+    assert "api/leaderboard?period=week" in page.links
