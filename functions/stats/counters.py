@@ -70,25 +70,30 @@ def counter_deltas(
             adds["filtered_clicks"] += 1
             adds[f"filtered_{event.kind or 'bot'}"] += 1
             points = 0
-        scopes = {
-            "EMP": event.employee_id,
-            "TEAM": event.team,
-            "LINK": event.code,
-            "CONTENT": event.content_id,
-            "NET": event.network,
-        }
-        for period, key in period_keys(event.day).items():
-            for scope, value in scopes.items():
-                if not value:
-                    continue
-                item = deltas[(f"{scope}#{value}", key)]
-                item.adds.update(adds)
-                if scope in ("EMP", "TEAM"):
-                    item.adds["points"] += points
-                if scope == "EMP" and period in LEADERBOARD_PERIODS:
-                    # The leaderboard indexes: top K by points per period, overall and per team.
-                    item.sets.update(lb=key, tlb=f"{key}#{event.team}", employee_id=value, team=event.team)
+        for scope, value, period, key in _counters_of(event):
+            item = deltas[(f"{scope}#{value}", key)]
+            item.adds.update(adds)
+            if scope in ("EMP", "TEAM"):
+                item.adds["points"] += points
+            if scope == "EMP" and period in LEADERBOARD_PERIODS:
+                # The leaderboard indexes: top K by points per period, overall and per team.
+                item.sets.update(lb=key, tlb=f"{key}#{event.team}", employee_id=value, team=event.team)
     return deltas
+
+
+def _counters_of(event: Event) -> Iterable[tuple[str, str, str, str]]:
+    """(scope, id, period, period key) of every counter item an event changes."""
+    scopes = {
+        "EMP": event.employee_id,
+        "TEAM": event.team,
+        "LINK": event.code,
+        "CONTENT": event.content_id,
+        "NET": event.network,
+    }
+    for period, key in period_keys(event.day).items():
+        for scope, value in scopes.items():
+            if value:
+                yield scope, value, period, key
 
 
 def apply_stream_batch(records: list[dict[str, Any]], client: Any = None) -> dict[str, list[dict[str, str]]]:
@@ -108,19 +113,16 @@ def apply_stream_batch(records: list[dict[str, Any]], client: Any = None) -> dic
 
 def _chunks(events: list[StreamEvent]) -> Iterable[tuple[int, list[StreamEvent]]]:
     """Consecutive runs of events whose transaction stays within DynamoDB's item limit."""
-    start = 0
-    while start < len(events):
-        end = start + 1
-        while end < len(events) and _transaction_size(events[start : end + 1]) <= MAX_TRANSACTION_ITEMS:
-            end += 1
-        yield start, events[start:end]
-        start = end
-
-
-def _transaction_size(chunk: list[StreamEvent]) -> int:
-    s = settings()
-    deltas = counter_deltas([e.event for e in chunk], set(), s.points_per_unique_human_click, s.points_per_share)
-    return 2 * len(chunk) + len(deltas)  # at most one applied and one unique marker per event
+    start, counters = 0, set()
+    for index, stream_event in enumerate(events):
+        keys = {(scope, value, key) for scope, value, _, key in _counters_of(stream_event.event)}
+        # at most one applied and one unique marker per event, plus the distinct counter items
+        if index > start and 2 * (index + 1 - start) + len(counters | keys) > MAX_TRANSACTION_ITEMS:
+            yield start, events[start:index]
+            start, counters = index, set()
+        counters |= keys
+    if start < len(events):
+        yield start, events[start:]
 
 
 def _apply_chunk(chunk: list[StreamEvent], client: Any, table: str) -> bool:

@@ -80,7 +80,7 @@ class Runner:
         create_all(self.dynamodb, boto3.client("s3"))
         self.state = LocalState(self.state_dir)
         fresh = not self.state.exists
-        restored = self.state.restore(self.dynamodb)
+        self.state.restore(self.dynamodb)
         boto3.client("ssm").put_parameter(
             Name=os.environ["SECRET_PARAMETER"], Value=self.state.secret(), Type="SecureString", Overwrite=True
         )
@@ -100,8 +100,6 @@ class Runner:
         self.admin_token = AdminTokenStore().create("make run")
         self.save()
         self.server = self._serve()
-        self.restored = restored
-        self.fresh = fresh
 
     def _count_events(self, event: dict[str, Any]) -> dict[str, Any]:
         context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="count_events")

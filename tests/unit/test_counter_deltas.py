@@ -61,3 +61,16 @@ def test_filtered_clicks_earn_no_points_but_keep_the_employee_on_the_board() -> 
     week = deltas[("EMP#e1", "W#2026-W47")]
     assert week.adds["points"] == 0 and week.adds["filtered_bot"] == 1
     assert "lb" not in deltas[("EMP#e1", "D#2026-11-22")].sets  # no daily leaderboard index entries
+
+
+def test_batches_are_cut_into_transactions_within_dynamodbs_100_item_limit() -> None:
+    from functions.stats import counters
+
+    events = [
+        counters.StreamEvent(str(n), f"id{n}", click(visitor=f"v{n}", employee=f"e{n % 7}")) for n in range(60)
+    ]
+    chunks = list(counters._chunks(events))
+    assert [e for _, chunk in chunks for e in chunk] == events  # every event once, in stream order
+    assert [start for start, _ in chunks] == [sum(len(c) for _, c in chunks[:i]) for i in range(len(chunks))]
+    sizes = [len(counters._transaction(chunk, set(), "t")[0]) for _, chunk in chunks]
+    assert max(sizes) <= 100 and len(chunks) > 1
