@@ -17,6 +17,8 @@ class Settings:
     content_table: str
     employees_table: str
     admin_tokens_table: str
+    feed_sources_table: str
+    suggestions_table: str
     secret_parameter: str
     short_base_url: str
     api_base_url: str
@@ -42,6 +44,8 @@ class Settings:
             content_table=table("content"),
             employees_table=table("employees"),
             admin_tokens_table=table("admin_tokens"),
+            feed_sources_table=table("feed_sources"),
+            suggestions_table=table("suggestions"),
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
             short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),
             api_base_url=base,
