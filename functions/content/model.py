@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from functions.config import NETWORKS
+from functions.content.limits import over_limit
 from functions.links.destinations import DestinationError, validate_destination
 
 LANGUAGES = ("en", "pl", "lt", "ru")
 KINDS = ("company", "third_party")
+# What an admin sets. "scheduled" and "expired" are derived from the publish window (see ``status_at``).
+STORED_STATUSES = ("draft", "published", "archived")
 STATUSES = ("draft", "scheduled", "published", "expired", "archived")
+MAX_VARIANTS = 10
+MAX_TOPICS = 20
 
 
 class ContentValidationError(ValueError):
@@ -37,13 +42,32 @@ class ContentItem:
     campaign: str | None = None
     kind: str = "company"
     important: bool = False
-    status: str = "published"
+    status: str = "published"  # as stored: draft, published or archived
     share_texts: dict[str, list[str]] = field(default_factory=dict)
+    publish_start: str = ""  # ISO 8601 UTC; empty: from creation
+    publish_end: str | None = None
     created_at: str = ""
+    created_by: str = ""
+    updated_at: str = ""
+    updated_by: str = ""
+
+    def status_at(self, now: datetime) -> str:
+        """draft, scheduled, published, expired or archived, as a reader sees it at ``now``."""
+        if self.status != "published":
+            return self.status
+        moment = iso_utc(now)
+        if self.publish_start and self.publish_start > moment:
+            return "scheduled"
+        if self.publish_end and self.publish_end <= moment:
+            return "expired"
+        return "published"
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        return self.status_at(now or datetime.now(UTC)) == "published"
 
     @property
     def is_shareable(self) -> bool:
-        return self.status == "published"
+        return self.is_live()
 
     @property
     def utm_campaign(self) -> str:
@@ -68,53 +92,129 @@ def new_content(
     important: bool = False,
     status: str = "published",
     share_texts: dict[str, list[str]] | None = None,
+    publish_start: str | datetime | None = None,
+    publish_end: str | datetime | None = None,
     content_id: str | None = None,
+    actor: str = "",
     now: datetime | None = None,
 ) -> ContentItem:
     """Validate the fields of a new content item; raise ContentValidationError naming each bad field."""
+    now = now or datetime.now(UTC)
+    fields = _validated(
+        url=url, title=title, language=language, summary=summary, image_url=image_url, topics=topics,
+        campaign=campaign, kind=kind, important=important, status=status, share_texts=share_texts or {},
+        publish_start=publish_start, publish_end=publish_end,
+    )
+    moment = iso_utc(now)
+    return ContentItem(
+        id=content_id or uuid.uuid4().hex[:12],
+        slug=slugify(fields["title"]),
+        created_at=moment,
+        created_by=actor,
+        updated_at=moment,
+        updated_by=actor,
+        **{**fields, "publish_start": fields["publish_start"] or moment},
+    )
+
+
+def revised(item: ContentItem, changes: dict[str, Any], actor: str = "", now: datetime | None = None) -> ContentItem:
+    """``item`` with ``changes`` applied and validated as a whole (the slug follows the title)."""
+    current = {name: getattr(item, name) for name in _EDITABLE}
+    fields = _validated(**{**current, **changes})
+    if not fields["publish_start"]:
+        fields["publish_start"] = item.publish_start or item.created_at
+    return replace(item, slug=slugify(fields["title"]), updated_at=iso_utc(now or datetime.now(UTC)),
+                   updated_by=actor, **fields)
+
+
+_EDITABLE = ("url", "title", "language", "summary", "image_url", "topics", "campaign", "kind", "important",
+             "status", "share_texts", "publish_start", "publish_end")
+
+
+def _validated(**values: Any) -> dict[str, Any]:
     errors: dict[str, str] = {}
+    out: dict[str, Any] = dict(values)
     try:
-        url = validate_destination(url)
+        out["url"] = validate_destination(values["url"])
     except DestinationError as exc:
         errors["url"] = str(exc)
+    title = values["title"]
     if not isinstance(title, str) or not title.strip():
         errors["title"] = "is required"
     elif len(title) > 300:
         errors["title"] = "must be at most 300 characters"
-    if language not in LANGUAGES:
+    else:
+        out["title"] = title.strip()
+    if not isinstance(values["summary"], str) or len(values["summary"]) > 1000:
+        errors["summary"] = "must be text of at most 1000 characters"
+    if values["language"] not in LANGUAGES:
         errors["language"] = f"must be one of {', '.join(LANGUAGES)}"
-    if kind not in KINDS:
+    if values["kind"] not in KINDS:
         errors["kind"] = f"must be one of {', '.join(KINDS)}"
-    if status not in STATUSES:
-        errors["status"] = f"must be one of {', '.join(STATUSES)}"
-    if image_url is not None:
+    if values["status"] not in STORED_STATUSES:
+        errors["status"] = f"must be one of {', '.join(STORED_STATUSES)} (scheduled and expired follow the window)"
+    if values["image_url"] is not None:
         try:
-            validate_destination(image_url)
+            out["image_url"] = validate_destination(values["image_url"])
         except DestinationError as exc:
             errors["image_url"] = str(exc)
-    texts = share_texts or {}
-    for network in texts:
-        if network not in (*NETWORKS, "default"):
-            errors[f"share_texts.{network}"] = "is not a supported network"
+    out["topics"] = _topics(values["topics"], errors)
+    out["share_texts"] = _share_texts(values["share_texts"], errors)
+    out["publish_start"], out["publish_end"] = _window(values["publish_start"], values["publish_end"], errors)
+    out["campaign"] = (values["campaign"] or "").strip()[:100] or None
+    out["important"] = bool(values["important"])
     if errors:
         raise ContentValidationError(errors)
-    created = (now or datetime.now(UTC)).isoformat(timespec="seconds")
-    return ContentItem(
-        id=content_id or uuid.uuid4().hex[:12],
-        url=url,
-        title=title.strip(),
-        slug=slugify(title),
-        language=language,
-        summary=summary,
-        image_url=image_url,
-        topics=tuple(topics),
-        campaign=campaign,
-        kind=kind,
-        important=important,
-        status=status,
-        share_texts={k: list(v) for k, v in texts.items()},
-        created_at=created,
-    )
+    return out
+
+
+def _topics(topics: Any, errors: dict[str, str]) -> tuple[str, ...]:
+    cleaned = tuple(dict.fromkeys(str(t).strip().lower() for t in topics if str(t).strip()))
+    if len(cleaned) > MAX_TOPICS or any(len(t) > 40 for t in cleaned):
+        errors["topics"] = f"at most {MAX_TOPICS} topics of at most 40 characters"
+    return cleaned
+
+
+def _share_texts(texts: dict[str, list[str]], errors: dict[str, str]) -> dict[str, list[str]]:
+    cleaned: dict[str, list[str]] = {}
+    for network, variants in texts.items():
+        if network not in (*NETWORKS, "default"):
+            errors[f"share_texts.{network}"] = "is not a supported network"
+            continue
+        variants = [v.strip() for v in variants if isinstance(v, str) and v.strip()]
+        if not variants or len(variants) > MAX_VARIANTS:
+            errors[f"share_texts.{network}"] = f"needs 1 to {MAX_VARIANTS} non-empty variants"
+            continue
+        # A default text stands in for every network without its own variants; hold it to the strictest.
+        checked = network if network != "default" else ("x" if "x" not in texts else "linkedin")
+        for n, variant in enumerate(variants):
+            problem = over_limit(checked, variant)
+            if problem:
+                errors[f"share_texts.{network}[{n}]"] = problem
+        cleaned[network] = variants
+    return cleaned
+
+
+def _window(start: Any, end: Any, errors: dict[str, str]) -> tuple[str, str | None]:
+    parsed: dict[str, str | None] = {}
+    for name, value in (("publish_start", start), ("publish_end", end)):
+        try:
+            parsed[name] = iso_utc(value) if value else None
+        except (TypeError, ValueError):
+            errors[name] = "must be an ISO 8601 date-time, e.g. 2026-11-22T09:00:00Z"
+            parsed[name] = None
+    if parsed["publish_start"] and parsed["publish_end"] and parsed["publish_end"] <= parsed["publish_start"]:
+        errors["publish_end"] = "must be after publish_start"
+    return parsed["publish_start"] or "", parsed["publish_end"]
+
+
+def iso_utc(value: str | datetime) -> str:
+    """A UTC ISO 8601 string with seconds, comparable as text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def slugify(text: str) -> str:
@@ -123,19 +223,8 @@ def slugify(text: str) -> str:
 
 
 def content_from_record(record: dict[str, Any]) -> ContentItem:
-    return ContentItem(
-        id=record["id"],
-        url=record["url"],
-        title=record["title"],
-        slug=record.get("slug") or slugify(record["title"]),
-        language=record.get("language", "en"),
-        summary=record.get("summary", ""),
-        image_url=record.get("image_url"),
-        topics=tuple(record.get("topics", ())),
-        campaign=record.get("campaign"),
-        kind=record.get("kind", "company"),
-        important=bool(record.get("important", False)),
-        status=record.get("status", "published"),
-        share_texts=record.get("share_texts", {}),
-        created_at=record.get("created_at", ""),
-    )
+    known = ContentItem.__dataclass_fields__
+    values = {k: v for k, v in record.items() if k in known}
+    values["topics"] = tuple(values.get("topics", ()))
+    values.setdefault("slug", slugify(record["title"]))
+    return ContentItem(**values)

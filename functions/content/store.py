@@ -1,14 +1,36 @@
-"""The only module that knows how content items are stored in DynamoDB."""
+"""The only module that knows how content items are stored in DynamoDB.
+
+Published items carry sparse index attributes: ``feed_lang`` / ``feed_all`` as partition and
+``feed_sk = <1|0 important>#<publish_start>#<id>`` as sort key, so one Query, newest first, yields the
+feed with important items on top. Every item is also indexed by stored status and last change.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from functions import aws
 from functions.config import settings
 from functions.content.model import ContentItem, content_from_record
 from functions.dynamo import from_item, to_item
+
+_INDEX_ATTRIBUTES = ("feed_lang", "feed_all", "feed_sk")
+
+
+class ContentNotFoundError(LookupError):
+    pass
+
+
+class ContentConflictError(RuntimeError):
+    """Someone else changed the item since it was read."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[ContentItem]
+    last_key: dict[str, Any] | None  # DynamoDB's LastEvaluatedKey, for the caller's cursor
+    consumed_capacity: float = 0.0
 
 
 class ContentStore:
@@ -22,10 +44,75 @@ class ContentStore:
         return content_from_record(from_item(item)) if item else None
 
     def add(self, content: ContentItem) -> None:
-        record = asdict(content)
-        record["topics"] = list(content.topics)
         self.client.put_item(
-            TableName=self.table,
-            Item=to_item(record),
-            ConditionExpression="attribute_not_exists(id)",
+            TableName=self.table, Item=_item(content), ConditionExpression="attribute_not_exists(id)"
         )
+
+    def replace(self, content: ContentItem, expected_updated_at: str) -> None:
+        """Store a revision, unless the item changed since ``expected_updated_at`` was read."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_item(content),
+                ConditionExpression="attribute_exists(id) AND updated_at = :seen",
+                ExpressionAttributeValues={":seen": {"S": expected_updated_at}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise ContentConflictError(content.id) from None
+
+    def feed_page(
+        self, language: str | None, topic: str | None, now_iso: str, limit: int, start_key: dict[str, Any] | None
+    ) -> Page:
+        """One Query on a feed index: published items whose window contains ``now_iso``."""
+        index, key, value = ("feed_all", "feed_all", "published") if language is None else (
+            "feed_by_language", "feed_lang", language)
+        conditions = ["publish_start <= :now", "(attribute_not_exists(publish_end) OR publish_end > :now)"]
+        values: dict[str, Any] = {":k": {"S": value}, ":now": {"S": now_iso}}
+        if topic:
+            conditions.append("contains(topics, :topic)")
+            values[":topic"] = {"S": topic}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": f"{key} = :k",
+            "FilterExpression": " AND ".join(conditions),
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        return _page(self.client.query(**kwargs))
+
+    def by_status(self, status: str, limit: int, start_key: dict[str, Any] | None) -> Page:
+        """Items with a stored status, most recently changed first (one Query per page)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "by_status",
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": {"S": status}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        return _page(self.client.query(**kwargs))
+
+
+def _page(response: dict[str, Any]) -> Page:
+    items = [content_from_record(from_item(item)) for item in response.get("Items", [])]
+    consumed = float((response.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0))
+    return Page(items, response.get("LastEvaluatedKey"), consumed)
+
+
+def _item(content: ContentItem) -> dict[str, Any]:
+    record = asdict(content)
+    record["topics"] = list(content.topics)
+    if content.status == "published":
+        record["feed_lang"] = content.language
+        record["feed_all"] = "published"
+        record["feed_sk"] = f"{1 if content.important else 0}#{content.publish_start}#{content.id}"
+    return to_item(record)

@@ -93,6 +93,31 @@ class LinkStore:
         raise CodeSpaceError(f"no free short code after {MAX_CODE_ATTEMPTS} attempts")
 
 
+    def retarget(self, content_id: str, target_for: Any) -> int:
+        """Point every link of a content item at ``target_for(network)``; return how many items changed."""
+        changed = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "by_content",
+            "KeyConditionExpression": "content_id = :c",
+            "ExpressionAttributeValues": {":c": {"S": content_id}},
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            for item in page.get("Items", []):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key={"pk": item["pk"]},
+                    UpdateExpression="SET target = :t",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":t": {"S": target_for(item["network"]["S"])}},
+                )
+                changed += 1
+            if "LastEvaluatedKey" not in page:
+                return changed
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def _owner_key(employee_id: str, content_id: str, network: str) -> str:
     return f"O#{employee_id}#{content_id}#{network}"
 
