@@ -14,7 +14,6 @@ app = Chalice(app_name="chorus")
 
 # Replaced in the deployed template by the events table's real stream (infra/template.yaml).
 EVENTS_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-events/stream/set-by-infra"
-MAX_BODY_BYTES = 1_000_000
 NO_STORE = "private, no-store, max-age=0"
 
 
@@ -99,47 +98,159 @@ def health() -> dict[str, str]:
 def get_leaderboard() -> Response:
     from functions.stats.leaderboard import LeaderboardQueryError, leaderboard
 
-    params = app.current_request.query_params or {}
-    unknown = set(params) - {"period", "team", "limit"}
-    if unknown:
-        return _error(400, "unknown query parameter", dict.fromkeys(sorted(unknown), "is not a known parameter"))
-    limit_text = params.get("limit", "10")
-    if not limit_text.isdigit():
-        return _error(400, "invalid query parameter", {"limit": "must be a whole number"})
+    params, problem = _query({"period", "team", "limit"})
+    if problem:
+        return problem
     period = params.get("period", "week")
     try:
-        standings = leaderboard(period, params.get("team"), int(limit_text))
+        standings = leaderboard(period, params.get("team"), _int(params, "limit", 10))
     except LeaderboardQueryError as exc:
         return _error(400, "invalid query parameter", {exc.field: str(exc)})
+    except ValueError as exc:
+        return _error(400, "invalid query parameter", {"limit": str(exc)})
     body = {"period": period, "team": params.get("team"), "entries": [s.public() for s in standings]}
     return Response(body=body, status_code=200, headers={"Cache-Control": "public, max-age=5"})
 
 
-# --- admin API ------------------------------------------------------------------------------------
-
+# --- admin API ---------------------------------------------------------------------------------
 
 @app.route("/api/admin/share-links", methods=["POST"])
 def create_share_links() -> Response:
     """Signed share URLs, one per network, for an employee and a content item."""
+    from functions.api.schemas import ShareLinksIn
     from functions.config import NETWORKS
     from functions.shares.service import share_url
 
-    denied = _require_admin()
-    if denied:
-        return denied
-    body, problem = _json_body()
+    _, body, problem = _admin_body(ShareLinksIn)
     if problem:
         return problem
-    fields = {
-        name: "is required (a non-empty string)"
-        for name in ("employee_id", "content_id")
-        if not isinstance(body.get(name), str) or not body[name]
-    }
-    fields.update(dict.fromkeys(set(body) - {"employee_id", "content_id"}, "is not a known field"))
-    if fields:
-        return _error(400, "invalid request body", fields)
-    links = {network: share_url(body["employee_id"], body["content_id"], network) for network in NETWORKS}
-    return Response(body={"share_links": links}, status_code=201)
+    links = {network: share_url(body.employee_id, body.content_id, network) for network in NETWORKS}
+    return _json(201, {"share_links": links})
+
+
+@app.route("/api/admin/content", methods=["POST"])
+def create_content() -> Response:
+    from functions.api.schemas import ContentCreate
+    from functions.api.views import content_view
+    from functions.content.model import ContentValidationError
+    from functions.content.service import DuplicateContentError, create_content
+
+    actor, body, problem = _admin_body(ContentCreate)
+    if problem:
+        return problem
+    fields = body.model_dump(exclude={"id"})
+    try:
+        item = create_content({**fields, "content_id": body.id}, actor)
+    except ContentValidationError as exc:
+        return _error(400, "invalid content", exc.fields)
+    except DuplicateContentError:
+        return _error(409, "an item with this id exists", {"id": "is already used"})
+    return _json(201, content_view(item))
+
+
+@app.route("/api/admin/content", methods=["GET"])
+def list_content() -> Response:
+    from functions.api.views import content_view
+    from functions.content.feed import FeedQueryError, library
+
+    _, denied = _admin()
+    if denied:
+        return denied
+    params, problem = _query({"status", "limit", "cursor"})
+    if problem:
+        return problem
+    try:
+        page = library(params.get("status", "published"), _int(params, "limit", 20), params.get("cursor"))
+    except (FeedQueryError, ValueError) as exc:
+        return _error(400, "invalid query parameter", {getattr(exc, "field", "limit"): str(exc)})
+    return _json(200, {"items": [content_view(i) for i in page.items], "next_cursor": page.next_cursor})
+
+
+@app.route("/api/admin/content/{content_id}", methods=["GET", "PUT", "DELETE"])
+def admin_content(content_id: str) -> Response:
+    from functions.api.schemas import ContentUpdate
+    from functions.api.views import content_view
+    from functions.content.model import ContentValidationError
+    from functions.content.service import archive_content, update_content
+    from functions.content.store import ContentConflictError, ContentNotFoundError, ContentStore
+
+    method = app.current_request.method
+    if method == "PUT":
+        actor, body, problem = _admin_body(ContentUpdate)
+    else:
+        (actor, problem), body = _admin(), None
+    if problem:
+        return problem
+    try:
+        if method == "GET":
+            item = ContentStore().get(content_id)
+            if item is None:
+                raise ContentNotFoundError(content_id)
+        elif method == "PUT":
+            item = update_content(content_id, body.model_dump(exclude_unset=True), actor)
+        else:
+            item = archive_content(content_id, actor)
+    except ContentNotFoundError:
+        return _error(404, "no such content item", {"content_id": "is not a known item"})
+    except ContentValidationError as exc:
+        return _error(400, "invalid content", exc.fields)
+    except ContentConflictError:
+        return _error(409, "the item changed meanwhile; reload and try again", {"content_id": "was changed"})
+    return _json(200, content_view(item))
+
+
+@app.route("/api/admin/content/import-url", methods=["POST"])
+def import_content_url() -> Response:
+    from functions.api.schemas import ImportUrlIn
+
+    _, body, problem = _admin_body(ImportUrlIn)
+    if problem:
+        return problem
+    from functions.content import importer  # only once the caller is known to be an admin
+
+    try:
+        page = importer.import_url(body.url)
+    except importer.PageImportError as exc:
+        return _error(422, "the page could not be imported", {"url": str(exc)})
+    return _json(200, page.as_dict())
+
+
+# --- public content -------------------------------------------------------------------------------
+
+@app.route("/api/feed", methods=["GET"])
+def get_feed() -> Response:
+    from functions.api.views import public_content_view
+    from functions.content.feed import FeedQueryError, feed
+
+    params, problem = _query({"lang", "topic", "limit", "cursor"})
+    if problem:
+        return problem
+    try:
+        page = feed(params.get("lang"), params.get("topic"), _int(params, "limit", 20), params.get("cursor"))
+    except (FeedQueryError, ValueError) as exc:
+        return _error(400, "invalid query parameter", {getattr(exc, "field", "limit"): str(exc)})
+    body = {"items": [public_content_view(i) for i in page.items], "next_cursor": page.next_cursor}
+    return _cacheable(body, max_age=60)
+
+
+@app.route("/api/content/{content_id}", methods=["GET"])
+def get_content(content_id: str) -> Response:
+    from functions.api.views import public_content_view
+    from functions.content.service import public_content
+    from functions.content.store import ContentNotFoundError
+
+    try:
+        item = public_content(content_id)
+    except ContentNotFoundError:
+        return _error(404, "no such published item", {"content_id": "is not a published item"})
+    return _cacheable(public_content_view(item), max_age=60)
+
+
+@app.route("/api/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    from functions.api.openapi import document
+
+    return _json(200, document())
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -155,29 +266,63 @@ def count_events(event: Any) -> dict[str, list[dict[str, str]]]:
 # --- helpers: HTTP mapping only -------------------------------------------------------------------
 
 
-def _require_admin() -> Response | None:
+def _admin() -> tuple[str, Response | None]:
+    """The admin token's label (who acts), or a 401 response."""
     from functions.admin.tokens import AdminAuthError, AdminTokenStore
 
     try:
-        AdminTokenStore().verify(app.current_request.headers.get("authorization"))
+        token = AdminTokenStore().verify(app.current_request.headers.get("authorization"))
     except AdminAuthError as exc:
         response = _error(401, str(exc), {"Authorization": str(exc)})
         response.headers["WWW-Authenticate"] = 'Bearer realm="chorus-admin"'
-        return response
-    return None
+        return "", response
+    return f"admin:{token.label}", None
 
 
-def _json_body() -> tuple[dict[str, Any], Response | None]:
-    raw = app.current_request.raw_body or b""
-    if len(raw) > MAX_BODY_BYTES:
-        return {}, _error(413, "request body too large", {"body": f"must be at most {MAX_BODY_BYTES} bytes"})
+def _admin_body(model: Any) -> tuple[str, Any, Response | None]:
+    """Authenticate first, then validate the JSON body against ``model``."""
+    from functions.api.bodies import BodyError, parse_body
+
+    actor, denied = _admin()
+    if denied:
+        return actor, None, denied
     try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}, _error(400, "request body is not valid JSON", {"body": "must be a JSON object"})
-    if not isinstance(body, dict):
-        return {}, _error(400, "request body must be a JSON object", {"body": "must be a JSON object"})
-    return body, None
+        return actor, parse_body(model, app.current_request.raw_body), None
+    except BodyError as exc:
+        return actor, None, _error(exc.status, str(exc), exc.fields)
+
+
+def _query(allowed: set[str]) -> tuple[dict[str, str], Response | None]:
+    params = dict(app.current_request.query_params or {})
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        return params, _error(400, "unknown query parameter", dict.fromkeys(unknown, "is not a known parameter"))
+    return params, None
+
+
+def _int(params: dict[str, str], name: str, default: int) -> int:
+    text = params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 6:
+        raise ValueError(f"{name} must be a whole number")
+    return int(text)
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def _cacheable(body: Any, max_age: int) -> Response:
+    """A JSON body with an ETag; a matching If-None-Match gets 304 Not Modified with no body."""
+    import hashlib
+
+    payload = json.dumps(body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
+    if etag in (app.current_request.headers.get("if-none-match") or "").replace("W/", "").split(", "):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=payload, status_code=200, headers={**headers, "Content-Type": "application/json"})
 
 
 def _error(status: int, message: str, fields: dict[str, str]) -> Response:

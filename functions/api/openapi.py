@@ -1,0 +1,160 @@
+"""The OpenAPI 3.1 document, generated from the operations table and the pydantic schemas.
+
+Every route app.py registers must have an entry here (a test compares the two), and request and
+response bodies are the very models that validate requests, so the document cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from functions.api import schemas
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    where: str  # "query" or "path"
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    admin: bool = False
+    params: tuple[Param, ...] = ()
+    content_type: str = "application/json"
+    errors: tuple[int, ...] = ()
+
+
+_CURSOR = Param("cursor", "query", "The next_cursor of the previous page")
+_CONTENT_ID = Param("content_id", "path", "The content item's id", required=True)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("GET", "/", "What to open (HTML)", "site", content_type="text/html"),
+    Operation("GET", "/{code}", "Follow a short link: 302 to the destination with UTM tags; the click is counted",
+              "links", status=302, params=(Param("code", "path", "The short code", required=True),), errors=(404,),
+              content_type="text/html"),
+    Operation("HEAD", "/{code}", "Follow a short link without a body (counted as a scanner, never a person)",
+              "links", status=302, params=(Param("code", "path", "The short code", required=True),), errors=(404,),
+              content_type="text/html"),
+    Operation("GET", "/share/{employee_id}/{content_id}/{network}",
+              "Share as an employee through a signed link: records the share, 302 to the network's intent",
+              "links", status=302, content_type="text/html", errors=(403, 404), params=(
+                  Param("employee_id", "path", "Employee id", required=True),
+                  Param("content_id", "path", "Content item id", required=True),
+                  Param("network", "path", "linkedin, x, facebook, whatsapp or email", required=True),
+                  Param("exp", "query", "Expiry (Unix seconds), signed", required=True),
+                  Param("sig", "query", "HMAC signature", required=True))),
+    Operation("GET", "/api/health", "Health check", "meta", response=schemas.HealthOut),
+    Operation("GET", "/api/openapi.json", "This document", "meta"),
+    Operation("GET", "/api/leaderboard", "Top employees by points for a period, overall or in one team",
+              "leaderboards", response=schemas.LeaderboardOut, errors=(400,), params=(
+                  Param("period", "query", "week (default), month or all",
+                        {"type": "string", "enum": ["week", "month", "all"]}),
+                  Param("team", "query", "Only this team"),
+                  Param("limit", "query", "1 to 100 (default 10)", {"type": "integer"}))),
+    Operation("GET", "/api/feed", "Published items in their window: important first, then newest",
+              "content", response=schemas.FeedOut, errors=(400,), params=(
+                  Param("lang", "query", "en, pl, lt or ru", {"type": "string", "enum": ["en", "pl", "lt", "ru"]}),
+                  Param("topic", "query", "Only items with this topic"),
+                  Param("limit", "query", "1 to 50 (default 20)", {"type": "integer"}), _CURSOR)),
+    Operation("GET", "/api/content/{content_id}", "One published item", "content",
+              response=schemas.PublicContentOut, params=(_CONTENT_ID,), errors=(404,)),
+    Operation("POST", "/api/admin/share-links", "Signed share links of an employee for an item, per network",
+              "admin", request=schemas.ShareLinksIn, response=schemas.ShareLinksOut, status=201, admin=True,
+              errors=(400, 401, 413)),
+    Operation("POST", "/api/admin/content", "Create a content item", "admin", request=schemas.ContentCreate,
+              response=schemas.ContentOut, status=201, admin=True, errors=(400, 401, 409, 413)),
+    Operation("GET", "/api/admin/content", "The library by status, most recently changed first", "admin",
+              response=schemas.ContentPageOut, admin=True, errors=(400, 401), params=(
+                  Param("status", "query", "draft, scheduled, published (default), expired or archived"),
+                  Param("limit", "query", "1 to 50 (default 20)", {"type": "integer"}), _CURSOR)),
+    Operation("GET", "/api/admin/content/{content_id}", "One item, whatever its status", "admin",
+              response=schemas.ContentOut, admin=True, params=(_CONTENT_ID,), errors=(401, 404)),
+    Operation("PUT", "/api/admin/content/{content_id}", "Change the given fields of an item", "admin",
+              request=schemas.ContentUpdate, response=schemas.ContentOut, admin=True, params=(_CONTENT_ID,),
+              errors=(400, 401, 404, 409, 413)),
+    Operation("DELETE", "/api/admin/content/{content_id}",
+              "Archive an item (kept with its history; shared links keep redirecting)", "admin",
+              response=schemas.ContentOut, admin=True, params=(_CONTENT_ID,), errors=(401, 404)),
+    Operation("POST", "/api/admin/content/import-url", "Prefill an item from a page's metadata", "admin",
+              request=schemas.ImportUrlIn, response=schemas.ImportedPageOut, admin=True, errors=(400, 401, 422)),
+)
+
+
+def operations_by_route() -> dict[tuple[str, str], Operation]:
+    return {(op.method, op.path): op for op in OPERATIONS}
+
+
+@cache
+def document() -> dict[str, Any]:
+    models = {m for op in OPERATIONS for m in (op.request, op.response) if m} | {schemas.ErrorOut}
+    _, definitions = models_json_schema(
+        [(m, "validation" if any(op.request is m for op in OPERATIONS) else "serialization") for m in models],
+        ref_template="#/components/schemas/{model}",
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Chorus API",
+            "version": "0.1.0",
+            "description": "Employee advocacy: tracked share links, honest click counts, the content library.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    body: dict[str, Any] = {"description": op.summary}
+    if op.response is not None:
+        body["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.response.__name__}"}}}
+    elif op.status == 200:
+        body["content"] = {op.content_type: {}}
+    responses: dict[str, Any] = {str(op.status): body}
+    for status in op.errors:
+        responses[str(status)] = {
+            "description": "See error and fields",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+    out: dict[str, Any] = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
+        or "home",
+        "responses": responses,
+    }
+    if op.params:
+        out["parameters"] = [
+            {"name": p.name, "in": p.where, "required": p.required or p.where == "path",
+             "description": p.description, "schema": p.schema}
+            for p in op.params
+        ]
+    if op.request is not None:
+        out["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.request.__name__}"}}},
+        }
+    if op.admin:
+        out["security"] = [{"adminToken": []}]
+    return out

@@ -1,0 +1,155 @@
+"""Request and response bodies. The same models validate requests and generate /api/openapi.json."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+Language = Literal["en", "pl", "lt", "ru"]
+Kind = Literal["company", "third_party"]
+StoredStatus = Literal["draft", "published", "archived"]
+Status = Literal["draft", "scheduled", "published", "expired", "archived"]
+Network = Literal["linkedin", "x", "facebook", "whatsapp", "email"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="What was wrong, in one sentence")
+    fields: dict[str, str] = Field(description="Each offending field (or parameter) and what was wrong with it")
+
+
+class ContentFields(Strict):
+    url: StrictStr = Field(max_length=2048, description="The destination: a public http(s) URL")
+    title: StrictStr = Field(min_length=1, max_length=300)
+    language: Language = "en"
+    summary: StrictStr = Field("", max_length=1000)
+    image_url: StrictStr | None = Field(None, max_length=2048, description="An http(s) image URL")
+    topics: list[StrictStr] = Field(default_factory=list, max_length=20)
+    campaign: StrictStr | None = Field(None, max_length=100, description="utm_campaign; the slug when empty")
+    kind: Kind = "company"
+    important: StrictBool = Field(False, description="Important / call to action: first in feeds and digests")
+    status: StoredStatus = "draft"
+    share_texts: dict[StrictStr, list[StrictStr]] = Field(
+        default_factory=dict,
+        description="Suggested texts per network (linkedin, x, facebook, whatsapp, email, or default), "
+        "several variants each; checked against each network's limit with the link counted",
+    )
+    publish_start: datetime | None = Field(None, description="ISO 8601; defaults to now")
+    publish_end: datetime | None = Field(None, description="ISO 8601; the item expires then")
+
+
+class ContentCreate(ContentFields):
+    id: StrictStr | None = Field(None, pattern=r"^[a-z0-9-]{3,40}$", description="Optional stable id")
+
+
+class ContentUpdate(Strict):
+    """Only the fields given change; the rest are kept."""
+
+    url: StrictStr | None = Field(None, max_length=2048)
+    title: StrictStr | None = Field(None, min_length=1, max_length=300)
+    language: Language | None = None
+    summary: StrictStr | None = Field(None, max_length=1000)
+    image_url: StrictStr | None = Field(None, max_length=2048)
+    topics: list[StrictStr] | None = Field(None, max_length=20)
+    campaign: StrictStr | None = Field(None, max_length=100)
+    kind: Kind | None = None
+    important: StrictBool | None = None
+    status: StoredStatus | None = None
+    share_texts: dict[StrictStr, list[StrictStr]] | None = None
+    publish_start: datetime | None = None
+    publish_end: datetime | None = None
+
+
+class ContentOut(BaseModel):
+    id: str
+    url: str
+    title: str
+    slug: str
+    language: Language
+    summary: str
+    image_url: str | None
+    topics: list[str]
+    campaign: str | None
+    kind: Kind
+    important: bool
+    status: Status = Field(description="As of now: scheduled and expired follow the publish window")
+    share_texts: dict[str, list[str]]
+    publish_start: str
+    publish_end: str | None
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+
+
+class PublicContentOut(BaseModel):
+    id: str
+    url: str
+    title: str
+    slug: str
+    language: Language
+    summary: str
+    image_url: str | None
+    topics: list[str]
+    kind: Kind
+    important: bool
+    share_texts: dict[str, list[str]]
+    publish_start: str
+    publish_end: str | None
+
+
+class ContentPageOut(BaseModel):
+    items: list[ContentOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last")
+
+
+class FeedOut(BaseModel):
+    items: list[PublicContentOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last")
+
+
+class ImportUrlIn(Strict):
+    url: StrictStr = Field(max_length=2048)
+
+
+class ImportedPageOut(BaseModel):
+    url: str
+    title: str | None
+    summary: str | None
+    image_url: str | None
+    language: str | None
+    site_name: str | None
+
+
+class ShareLinksIn(Strict):
+    employee_id: StrictStr = Field(min_length=1, max_length=100)
+    content_id: StrictStr = Field(min_length=1, max_length=100)
+
+
+class ShareLinksOut(BaseModel):
+    share_links: dict[Network, str]
+
+
+class LeaderboardEntryOut(BaseModel):
+    rank: int
+    employee: str
+    team: str
+    shares: int
+    human_clicks: int
+    unique_human_clicks: int
+    points: int
+
+
+class LeaderboardOut(BaseModel):
+    period: Literal["week", "month", "all"]
+    team: str | None
+    entries: list[LeaderboardEntryOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
