@@ -125,6 +125,11 @@ def document() -> dict[str, Any]:
     }
 
 
+def _operation_id(op: Operation) -> str:
+    words = op.path.strip("/").replace("{", "").replace("}", "").replace(".", "_").replace("-", "_").split("/")
+    return "_".join([op.method.lower(), *[w for w in words if w]]) if op.path != "/" else "get_home"
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     body: dict[str, Any] = {"description": op.summary}
     if op.response is not None:
@@ -140,8 +145,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     out: dict[str, Any] = {
         "summary": op.summary,
         "tags": [op.tag],
-        "operationId": f"{op.method.lower()}_{op.path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
-        or "home",
+        "operationId": _operation_id(op),
         "responses": responses,
     }
     if op.params:
