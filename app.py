@@ -89,6 +89,19 @@ def home() -> Response:
     return _html(200, render("home.html"))
 
 
+@app.route("/admin", methods=["GET"])
+def admin_page() -> Response:
+    """The admin form; it holds no data itself and talks to the admin API with the admin's token."""
+    from functions.pages import render
+
+    response = _html(200, render("admin.html"))
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src https: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
 @app.route("/api/health", methods=["GET"])
 def health() -> dict[str, str]:
     return {"status": "ok"}

@@ -59,6 +59,7 @@ OPERATIONS: tuple[Operation, ...] = (
                   Param("network", "path", "linkedin, x, facebook, whatsapp or email", required=True),
                   Param("exp", "query", "Expiry (Unix seconds), signed", required=True),
                   Param("sig", "query", "HMAC signature", required=True))),
+    Operation("GET", "/admin", "The admin form (HTML)", "site", content_type="text/html"),
     Operation("GET", "/api/health", "Health check", "meta", response=schemas.HealthOut),
     Operation("GET", "/api/openapi.json", "This document", "meta"),
     Operation("GET", "/api/leaderboard", "Top employees by points for a period, overall or in one team",
