@@ -50,7 +50,10 @@ def feed(
 
 
 def library(
-    status: str, limit: int = 20, cursor: str | None = None, now: datetime | None = None,
+    status: str,
+    limit: int = 20,
+    cursor: str | None = None,
+    now: datetime | None = None,
     store: ContentStore | None = None,
 ) -> FeedPage:
     """The admin's list by status (draft, scheduled, published, expired, archived), newest change first."""

@@ -101,9 +101,19 @@ def new_content(
     """Validate the fields of a new content item; raise ContentValidationError naming each bad field."""
     now = now or datetime.now(UTC)
     fields = _validated(
-        url=url, title=title, language=language, summary=summary, image_url=image_url, topics=topics,
-        campaign=campaign, kind=kind, important=important, status=status, share_texts=share_texts or {},
-        publish_start=publish_start, publish_end=publish_end,
+        url=url,
+        title=title,
+        language=language,
+        summary=summary,
+        image_url=image_url,
+        topics=topics,
+        campaign=campaign,
+        kind=kind,
+        important=important,
+        status=status,
+        share_texts=share_texts or {},
+        publish_start=publish_start,
+        publish_end=publish_end,
     )
     moment = iso_utc(now)
     return ContentItem(
@@ -123,12 +133,26 @@ def revised(item: ContentItem, changes: dict[str, Any], actor: str = "", now: da
     fields = _validated(**{**current, **changes})
     if not fields["publish_start"]:
         fields["publish_start"] = item.publish_start or item.created_at
-    return replace(item, slug=slugify(fields["title"]), updated_at=iso_utc(now or datetime.now(UTC)),
-                   updated_by=actor, **fields)
+    return replace(
+        item, slug=slugify(fields["title"]), updated_at=iso_utc(now or datetime.now(UTC)), updated_by=actor, **fields
+    )
 
 
-_EDITABLE = ("url", "title", "language", "summary", "image_url", "topics", "campaign", "kind", "important",
-             "status", "share_texts", "publish_start", "publish_end")
+_EDITABLE = (
+    "url",
+    "title",
+    "language",
+    "summary",
+    "image_url",
+    "topics",
+    "campaign",
+    "kind",
+    "important",
+    "status",
+    "share_texts",
+    "publish_start",
+    "publish_end",
+)
 
 
 def _validated(**values: Any) -> dict[str, Any]:

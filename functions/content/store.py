@@ -44,9 +44,7 @@ class ContentStore:
         return content_from_record(from_item(item)) if item else None
 
     def add(self, content: ContentItem) -> None:
-        self.client.put_item(
-            TableName=self.table, Item=_item(content), ConditionExpression="attribute_not_exists(id)"
-        )
+        self.client.put_item(TableName=self.table, Item=_item(content), ConditionExpression="attribute_not_exists(id)")
 
     def replace(self, content: ContentItem, expected_updated_at: str) -> None:
         """Store a revision, unless the item changed since ``expected_updated_at`` was read."""
@@ -64,8 +62,9 @@ class ContentStore:
         self, language: str | None, topic: str | None, now_iso: str, limit: int, start_key: dict[str, Any] | None
     ) -> Page:
         """One Query on a feed index: published items whose window contains ``now_iso``."""
-        index, key, value = ("feed_all", "feed_all", "published") if language is None else (
-            "feed_by_language", "feed_lang", language)
+        index, key, value = (
+            ("feed_all", "feed_all", "published") if language is None else ("feed_by_language", "feed_lang", language)
+        )
         conditions = ["publish_start <= :now", "(attribute_not_exists(publish_end) OR publish_end > :now)"]
         values: dict[str, Any] = {":k": {"S": value}, ":now": {"S": now_iso}}
         if topic:

@@ -92,6 +92,9 @@ class Runner:
             self.dynamodb, boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], self._count_events
         )
         self.pump.start("LATEST")  # restored events were counted before the last stop
+        from infra.local.schedules import ScheduleDriver
+
+        self.schedules = ScheduleDriver(chorus)
         if fresh and self.demo:
             from infra.local.demo import seed
 
@@ -124,6 +127,7 @@ class Runner:
         while not self.stopping.wait(pump_every):
             try:
                 self.pump.pump()
+                self.schedules.run_due()
                 if time.monotonic() - last_save > save_every:
                     self.save()
                     last_save = time.monotonic()
