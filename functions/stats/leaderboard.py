@@ -82,7 +82,7 @@ def leaderboard(
     standings: list[Standing] = []
     for row in rows:
         employee = employees.get(row["employee_id"])
-        if employee is None or not employee.active:
+        if employee is None or not employee.on_leaderboard:
             continue
         points = int(row.get("points", 0))
         previous = standings[-1] if standings else None

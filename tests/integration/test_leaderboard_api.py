@@ -88,3 +88,12 @@ def test_bad_parameters_get_a_400_naming_the_field(client: Any, query: str, fiel
 
 def test_an_empty_board_is_an_empty_list(client: Any) -> None:
     assert client.http.get("/api/leaderboard").json_body == {"period": "week", "team": None, "entries": []}
+
+
+def test_an_admin_can_keep_a_leaver_on_the_board(ranked: Any) -> None:
+    from functions.directory.service import deactivate_employee
+
+    deactivate_employee("cy", keep_on_leaderboard=True)
+    deactivate_employee("bob")
+    entries = ranked.http.get("/api/leaderboard?period=week").json_body["entries"]
+    assert [e["employee"] for e in entries if e["employee"] != "Ada"] == ["Cy", "Di"]
