@@ -1,0 +1,127 @@
+"""Routes of the content library: admin CRUD and import, the public feed and items."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from functions.api import http
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/api/admin/content", methods=["POST"])
+def create_content() -> Response:
+    from functions.api.schemas import ContentCreate
+    from functions.api.views import content_view
+    from functions.content.model import ContentValidationError
+    from functions.content.service import DuplicateContentError, create_content
+
+    actor, body, problem = http.admin_body(bp.current_request, ContentCreate)
+    if problem:
+        return problem
+    fields = body.model_dump(exclude={"id"})
+    try:
+        item = create_content({**fields, "content_id": body.id}, actor)
+    except ContentValidationError as exc:
+        return http.error(400, "invalid content", exc.fields)
+    except DuplicateContentError:
+        return http.error(409, "an item with this id exists", {"id": "is already used"})
+    return http.json_response(201, content_view(item))
+
+
+@bp.route("/api/admin/content", methods=["GET"])
+def list_content() -> Response:
+    from functions.api.views import content_view
+    from functions.content.feed import FeedQueryError, library
+
+    _, denied = http.admin(bp.current_request)
+    if denied:
+        return denied
+    params, problem = http.query(bp.current_request, {"status", "limit", "cursor"})
+    if problem:
+        return problem
+    try:
+        page = library(params.get("status", "published"), http.whole_number(params, "limit", 20), params.get("cursor"))
+    except (FeedQueryError, ValueError) as exc:
+        return http.error(400, "invalid query parameter", {getattr(exc, "field", "limit"): str(exc)})
+    return http.json_response(200, {"items": [content_view(i) for i in page.items], "next_cursor": page.next_cursor})
+
+
+@bp.route("/api/admin/content/{content_id}", methods=["GET", "PUT", "DELETE"])
+def admin_content(content_id: str) -> Response:
+    from functions.api.schemas import ContentUpdate
+    from functions.api.views import content_view
+    from functions.content.model import ContentValidationError
+    from functions.content.service import archive_content, update_content
+    from functions.content.store import ContentConflictError, ContentNotFoundError, ContentStore
+
+    method = bp.current_request.method
+    if method == "PUT":
+        actor, body, problem = http.admin_body(bp.current_request, ContentUpdate)
+    else:
+        (actor, problem), body = http.admin(bp.current_request), None
+    if problem:
+        return problem
+    try:
+        if method == "GET":
+            item = ContentStore().get(content_id)
+            if item is None:
+                raise ContentNotFoundError(content_id)
+        elif method == "PUT":
+            item = update_content(content_id, body.model_dump(exclude_unset=True), actor)
+        else:
+            item = archive_content(content_id, actor)
+    except ContentNotFoundError:
+        return http.error(404, "no such content item", {"content_id": "is not a known item"})
+    except ContentValidationError as exc:
+        return http.error(400, "invalid content", exc.fields)
+    except ContentConflictError:
+        return http.error(409, "the item changed meanwhile; reload and try again", {"content_id": "was changed"})
+    return http.json_response(200, content_view(item))
+
+
+@bp.route("/api/admin/content/import-url", methods=["POST"])
+def import_content_url() -> Response:
+    from functions.api.schemas import ImportUrlIn
+
+    _, body, problem = http.admin_body(bp.current_request, ImportUrlIn)
+    if problem:
+        return problem
+    from functions.content import importer  # only once the caller is known to be an admin
+
+    try:
+        page = importer.import_url(body.url)
+    except importer.PageImportError as exc:
+        return http.error(422, "the page could not be imported", {"url": str(exc)})
+    return http.json_response(200, page.as_dict())
+
+
+@bp.route("/api/feed", methods=["GET"])
+def get_feed() -> Response:
+    from functions.api.views import public_content_view
+    from functions.content.feed import FeedQueryError, feed
+
+    params, problem = http.query(bp.current_request, {"lang", "topic", "limit", "cursor"})
+    if problem:
+        return problem
+    try:
+        page = feed(
+            params.get("lang"), params.get("topic"), http.whole_number(params, "limit", 20), params.get("cursor")
+        )
+    except (FeedQueryError, ValueError) as exc:
+        return http.error(400, "invalid query parameter", {getattr(exc, "field", "limit"): str(exc)})
+    body = {"items": [public_content_view(i) for i in page.items], "next_cursor": page.next_cursor}
+    return http.cacheable(bp.current_request, body, max_age=60)
+
+
+@bp.route("/api/content/{content_id}", methods=["GET"])
+def get_content(content_id: str) -> Response:
+    from functions.api.views import public_content_view
+    from functions.content.service import public_content
+    from functions.content.store import ContentNotFoundError
+
+    try:
+        item = public_content(content_id)
+    except ContentNotFoundError:
+        return http.error(404, "no such published item", {"content_id": "is not a published item"})
+    return http.cacheable(bp.current_request, public_content_view(item), max_age=60)
