@@ -7,11 +7,13 @@ from typing import Any
 from chalice import Chalice, Response
 
 from functions import observability
-from functions.api import content_routes, http
+from functions.api import content_routes, directory_routes, http, inbox_routes
 from functions.links import redirect
 
 app = Chalice(app_name="chorus")
 app.register_blueprint(content_routes.bp)
+app.register_blueprint(directory_routes.bp)
+app.register_blueprint(inbox_routes.bp)
 
 # Replaced in the deployed template by the events table's real stream (infra/template.yaml).
 EVENTS_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-events/stream/set-by-infra"
@@ -148,6 +150,18 @@ def openapi() -> Response:
     from functions.api.openapi import document
 
     return http.json_response(200, document())
+
+
+# --- schedules ------------------------------------------------------------------------------------
+
+
+@app.schedule("rate(1 hour)", name="pull_feeds")
+def pull_feeds(event: Any) -> dict[str, Any]:
+    from functions.content.feed_sources import pull_feeds as pull
+
+    report = pull()
+    observability.count("FeedItemsCreated", report.created)
+    return {"created": report.created, "failed": report.failed}
 
 
 # --- events ---------------------------------------------------------------------------------------

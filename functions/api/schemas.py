@@ -153,3 +153,100 @@ class LeaderboardOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
+
+
+class EmployeeImportOut(BaseModel):
+    mode: Literal["valid_rows", "all_or_nothing"]
+    applied: bool = Field(description="True when every valid row that needed writing was written")
+    created: int
+    updated: int
+    unchanged: int
+    invalid: int
+    errors: list[dict] = Field(description="Per invalid row: line (as in a spreadsheet), email, fields")
+    written_lines: list[int]
+    unwritten_lines: list[int]
+    error: str | None
+
+
+class DeactivateIn(Strict):
+    keep_on_leaderboard: StrictBool = Field(False, description="Keep the leaver on leaderboards")
+
+
+class EmployeeOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    team: str
+    active: bool
+    show_name: bool
+    keep_on_leaderboard: bool
+
+
+class NameVisibilityIn(Strict):
+    show_name: StrictBool
+
+
+class FeedSourceIn(Strict):
+    url: StrictStr = Field(max_length=2048)
+    language: Language = "en"
+    topics: list[StrictStr] = Field(default_factory=list, max_length=20)
+    kind: Kind = "third_party"
+
+
+class FeedSourceOut(BaseModel):
+    id: str
+    url: str
+    language: str
+    topics: list[str]
+    kind: str
+    added_by: str
+    added_at: str
+    last_pulled_at: str | None
+    last_error: str | None
+    consecutive_failures: int
+    items_created: int
+
+
+class FeedSourcesOut(BaseModel):
+    sources: list[FeedSourceOut]
+
+
+class PullReportOut(BaseModel):
+    created: int
+    sources: dict[str, dict]
+
+
+class SuggestionIn(Strict):
+    url: StrictStr = Field(max_length=2048)
+    comment: StrictStr = Field("", max_length=500)
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    employee_id: str
+    url: str
+    comment: str
+    status: Literal["pending", "approved", "rejected"]
+    created_at: str
+    moderator: str | None
+    decided_at: str | None
+    content_id: str | None
+    note: str | None
+
+
+class SuggestionPageOut(BaseModel):
+    items: list[SuggestionOut]
+    next_cursor: str | None
+
+
+class ApproveIn(Strict):
+    publish: StrictBool = False
+    title: StrictStr | None = Field(None, max_length=300)
+    summary: StrictStr | None = Field(None, max_length=1000)
+    language: Language = "en"
+    topics: list[StrictStr] = Field(default_factory=list, max_length=20)
+    kind: Kind = "third_party"
+
+
+class RejectIn(Strict):
+    note: StrictStr = Field(min_length=1, max_length=500)

@@ -8,8 +8,21 @@ from typing import Any
 
 from functions.content.model import ContentItem
 
-_PUBLIC = ("id", "url", "title", "slug", "language", "summary", "image_url", "topics", "kind", "important",
-           "share_texts", "publish_start", "publish_end")
+_PUBLIC = (
+    "id",
+    "url",
+    "title",
+    "slug",
+    "language",
+    "summary",
+    "image_url",
+    "topics",
+    "kind",
+    "important",
+    "share_texts",
+    "publish_start",
+    "publish_end",
+)
 
 
 def content_view(item: ContentItem, now: datetime | None = None) -> dict[str, Any]:

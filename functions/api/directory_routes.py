@@ -1,0 +1,101 @@
+"""Routes of the employee directory: CSV import, offboarding, an employee's own name opt-out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from chalice import Blueprint, Response
+
+from functions.api import http
+
+bp = Blueprint(__name__)
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+@bp.route("/api/admin/employees/import", methods=["POST"], content_types=["text/csv", "application/json"])
+def import_employees() -> Response:
+    """The body is the CSV itself (Content-Type: text/csv); ?mode=valid_rows (default) or all_or_nothing."""
+    from functions.directory.csv_import import DirectoryFileError
+    from functions.directory.service import ImportInterruptedError, ImportModeError, import_employees
+
+    request = bp.current_request
+    _, denied = http.admin(request)
+    if denied:
+        return denied
+    params, problem = http.query(request, {"mode"})
+    if problem:
+        return problem
+    raw = request.raw_body or b""
+    if len(raw) > MAX_CSV_BYTES:
+        return http.error(413, "file too large", {"body": f"must be at most {MAX_CSV_BYTES} bytes"})
+    try:
+        report = import_employees(raw, params.get("mode", "valid_rows"))
+    except ImportModeError as exc:
+        return http.error(400, "invalid query parameter", {"mode": str(exc)})
+    except DirectoryFileError as exc:
+        return http.error(400, "the file cannot be imported", {"body": str(exc)})
+    except ImportInterruptedError as exc:
+        return http.json_response(503, exc.report.public())
+    return http.json_response(200, report.public())
+
+
+@bp.route("/api/admin/employees/{employee_id}/deactivate", methods=["POST"])
+def deactivate(employee_id: str) -> Response:
+    from functions.api.schemas import DeactivateIn
+    from functions.directory.service import deactivate_employee
+
+    _, body, problem = http.admin_body(bp.current_request, DeactivateIn)
+    if problem:
+        return problem
+    return _employee_change(deactivate_employee, employee_id, keep_on_leaderboard=body.keep_on_leaderboard)
+
+
+@bp.route("/api/admin/employees/{employee_id}/reactivate", methods=["POST"])
+def reactivate(employee_id: str) -> Response:
+    from functions.directory.service import reactivate_employee
+
+    _, denied = http.admin(bp.current_request)
+    if denied:
+        return denied
+    return _employee_change(reactivate_employee, employee_id)
+
+
+@bp.route("/api/me/name-visibility", methods=["PUT"])
+def name_visibility() -> Response:
+    """An employee shows or hides their name on leaderboards (Authorization: Employee <token>)."""
+    from functions.api.schemas import NameVisibilityIn
+    from functions.directory.service import set_name_visibility
+
+    employee_id, denied = employee(bp.current_request)
+    if denied:
+        return denied
+    body, problem = http.body(bp.current_request, NameVisibilityIn)
+    if problem:
+        return problem
+    return _employee_change(set_name_visibility, employee_id, show_name=body.show_name)
+
+
+def employee(request: object) -> tuple[str, Response | None]:
+    """The employee an ``Authorization: Employee <token>`` header names, or a 401."""
+    from functions.directory.tokens import employee_from_token
+    from functions.signing import SignatureError
+
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")  # type: ignore[attr-defined]
+    try:
+        if scheme.lower() != "employee":
+            raise SignatureError("missing", "an employee token is required: Authorization: Employee <token>")
+        return employee_from_token(token), None
+    except SignatureError as exc:
+        return "", http.error(401, str(exc), {"Authorization": str(exc)})
+
+
+def _employee_change(change: object, employee_id: str, **options: object) -> Response:
+    from functions.directory.model import EmployeeNotFoundError
+
+    try:
+        person = change(employee_id, **options)  # type: ignore[operator]
+    except EmployeeNotFoundError:
+        return http.error(404, "no such employee", {"employee_id": "is not in the directory"})
+    view = asdict(person)
+    return http.json_response(200, {key: view[key] for key in (
+        "id", "email", "name", "team", "active", "show_name", "keep_on_leaderboard")})

@@ -1,0 +1,150 @@
+"""Routes of what flows into the library: feed sources and employees' suggestions with moderation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from chalice import Blueprint, Response
+
+from functions.api import http
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/api/admin/feed-sources", methods=["GET", "POST"])
+def feed_sources() -> Response:
+    from functions.api.schemas import FeedSourceIn
+    from functions.content import feed_sources as feeds
+
+    request = bp.current_request
+    if request.method == "GET":
+        _, denied = http.admin(request)
+        if denied:
+            return denied
+        return http.json_response(200, {"sources": [_source_view(s) for s in feeds.list_feed_sources()]})
+    actor, body, problem = http.admin_body(request, FeedSourceIn)
+    if problem:
+        return problem
+    try:
+        source = feeds.add_feed_source(
+            body.url, language=body.language, topics=tuple(body.topics), kind=body.kind, added_by=actor
+        )
+    except feeds.FeedSourceValidationError as exc:
+        return http.error(400, "invalid feed source", exc.fields)
+    except feeds.FeedSourceExistsError:
+        return http.error(409, "this feed is already registered", {"url": "is already registered"})
+    return http.json_response(201, _source_view(source))
+
+
+@bp.route("/api/admin/feed-sources/{source_id}", methods=["DELETE"])
+def remove_feed_source(source_id: str) -> Response:
+    from functions.content import feed_sources as feeds
+
+    _, denied = http.admin(bp.current_request)
+    if denied:
+        return denied
+    try:
+        feeds.remove_feed_source(source_id)
+    except feeds.FeedSourceNotFoundError:
+        return http.error(404, "no such feed source", {"source_id": "is not registered"})
+    return Response(body="", status_code=204)
+
+
+@bp.route("/api/admin/feed-sources/pull", methods=["POST"])
+def pull_now() -> Response:
+    """Pull every feed now (the schedule does it hourly)."""
+    from functions.content.feed_sources import pull_feeds
+
+    _, denied = http.admin(bp.current_request)
+    if denied:
+        return denied
+    report = pull_feeds()
+    return http.json_response(200, {
+        "created": report.created, "sources": {k: asdict(v) for k, v in report.sources.items()}})
+
+
+@bp.route("/api/suggestions", methods=["POST"])
+def suggest() -> Response:
+    """An employee suggests a URL (Authorization: Employee <token>, from their digest link)."""
+    from functions.api.directory_routes import employee
+    from functions.api.schemas import SuggestionIn
+    from functions.content import suggestions
+
+    employee_id, denied = employee(bp.current_request)
+    if denied:
+        return denied
+    body, problem = http.body(bp.current_request, SuggestionIn)
+    if problem:
+        return problem
+    try:
+        suggestion = suggestions.suggest(employee_id, body.url, body.comment)
+    except suggestions.SuggestionValidationError as exc:
+        return http.error(400, "invalid suggestion", exc.fields)
+    except suggestions.DuplicateSuggestionError:
+        return http.error(409, "you already suggested this page", {"url": "is already suggested"})
+    return http.json_response(201, asdict(suggestion))
+
+
+@bp.route("/api/admin/suggestions", methods=["GET"])
+def moderation_queue() -> Response:
+    from functions.content import suggestions
+
+    request = bp.current_request
+    _, denied = http.admin(request)
+    if denied:
+        return denied
+    params, problem = http.query(request, {"limit", "cursor"})
+    if problem:
+        return problem
+    try:
+        limit = http.whole_number(params, "limit", 20)
+        items, cursor = suggestions.moderation_queue(limit, params.get("cursor"))
+    except suggestions.InvalidCursorError as exc:
+        return http.error(400, "invalid query parameter", {"cursor": str(exc)})
+    except ValueError as exc:
+        return http.error(400, "invalid query parameter", {"limit": str(exc)})
+    return http.json_response(200, {"items": [asdict(s) for s in items], "next_cursor": cursor})
+
+
+@bp.route("/api/admin/suggestions/{suggestion_id}/approve", methods=["POST"])
+def approve(suggestion_id: str) -> Response:
+    from functions.api.schemas import ApproveIn
+    from functions.api.views import content_view
+
+    actor, body, problem = http.admin_body(bp.current_request, ApproveIn)
+    if problem:
+        return problem
+    options = body.model_dump()
+    options["topics"] = tuple(options["topics"])
+    return _decide("approve", suggestion_id, actor, options, view=content_view)
+
+
+@bp.route("/api/admin/suggestions/{suggestion_id}/reject", methods=["POST"])
+def reject(suggestion_id: str) -> Response:
+    from functions.api.schemas import RejectIn
+
+    actor, body, problem = http.admin_body(bp.current_request, RejectIn)
+    if problem:
+        return problem
+    return _decide("reject", suggestion_id, actor, {"note": body.note}, view=asdict)
+
+
+def _decide(action: str, suggestion_id: str, actor: str, options: dict, view: object) -> Response:
+    from functions.content import suggestions
+    from functions.content.model import ContentValidationError
+
+    try:
+        result = getattr(suggestions, action)(suggestion_id, moderator=actor, **options)
+    except suggestions.SuggestionNotFoundError:
+        return http.error(404, "no such suggestion", {"suggestion_id": "is not known"})
+    except suggestions.SuggestionAlreadyDecidedError:
+        return http.error(409, "this suggestion was already decided", {"suggestion_id": "is already decided"})
+    except (suggestions.SuggestionValidationError, ContentValidationError) as exc:
+        return http.error(400, "invalid decision", exc.fields)
+    return http.json_response(200, view(result))  # type: ignore[operator]
+
+
+def _source_view(source: object) -> dict:
+    view = asdict(source)  # type: ignore[call-overload]
+    view["topics"] = list(view["topics"])
+    return view

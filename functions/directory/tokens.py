@@ -1,0 +1,30 @@
+"""Employee tokens: a signed, expiring "this is employee X" that travels in their digest links.
+
+No login anywhere: the token is the employee's key to their own actions (suggesting content, hiding
+their name). It names the employee and an expiry, signed with a key derived for this purpose only.
+"""
+
+from __future__ import annotations
+
+import time
+
+from functions.secrets import derived_key
+from functions.signing import SignatureError, sign, verify
+
+PURPOSE = "employee"
+LIFETIME_DAYS = 90
+
+
+def employee_token(employee_id: str, expires_at: int | None = None) -> str:
+    expires = expires_at or int(time.time()) + LIFETIME_DAYS * 86400
+    return f"{employee_id}.{expires}.{sign(derived_key(PURPOSE), PURPOSE, (employee_id,), expires)}"
+
+
+def employee_from_token(token: str | None) -> str:
+    """The employee id a token names; SignatureError when it is missing, forged or expired."""
+    parts = (token or "").strip().split(".")
+    if len(parts) != 3 or not parts[0]:
+        raise SignatureError("missing", "an employee token is required (the link from your digest)")
+    employee_id, expires, signature = parts
+    verify(derived_key(PURPOSE), PURPOSE, (employee_id,), expires, signature)
+    return employee_id
