@@ -11,6 +11,7 @@ from functions.api import content_routes, directory_routes, http, inbox_routes
 from functions.links import redirect
 
 app = Chalice(app_name="chorus")
+app.api.binary_types.append("image/webp")
 app.register_blueprint(content_routes.bp)
 app.register_blueprint(directory_routes.bp)
 app.register_blueprint(inbox_routes.bp)

@@ -19,6 +19,7 @@ class Settings:
     admin_tokens_table: str
     feed_sources_table: str
     suggestions_table: str
+    site_bucket: str
     secret_parameter: str
     short_base_url: str
     api_base_url: str
@@ -46,6 +47,7 @@ class Settings:
             admin_tokens_table=table("admin_tokens"),
             feed_sources_table=table("feed_sources"),
             suggestions_table=table("suggestions"),
+            site_bucket=env.get("SITE_BUCKET", f"chorus-{stage}-site-000000000000"),
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
             short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),
             api_base_url=base,

@@ -125,3 +125,33 @@ def get_content(content_id: str) -> Response:
     except ContentNotFoundError:
         return http.error(404, "no such published item", {"content_id": "is not a published item"})
     return http.cacheable(bp.current_request, public_content_view(item), max_age=60)
+
+
+@bp.route(
+    "/api/admin/images",
+    methods=["POST"],
+    content_types=["image/png", "image/jpeg", "image/gif", "image/webp", "application/octet-stream"],
+)
+def upload_image() -> Response:
+    """Upload a content card's image (the body is the file, at most 5 MB; checked by content)."""
+    from functions.content.images import ImageRejectedError, store_image
+
+    _, denied = http.admin(bp.current_request)
+    if denied:
+        return denied
+    try:
+        image = store_image(bp.current_request.raw_body or b"")
+    except ImageRejectedError as exc:
+        status = 413 if "at most" in str(exc) else 400
+        return http.error(status, "the image cannot be used", {"body": str(exc)})
+    return http.json_response(201, {"image_url": image.url, "content_type": image.content_type})
+
+
+@bp.route("/media/{name}", methods=["GET"])
+def media(name: str) -> Response:
+    from functions.content.images import presigned
+
+    url = presigned(name)
+    if url is None:
+        return http.error(404, "no such image", {"name": "is not an uploaded image"})
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "private, max-age=300"})

@@ -97,5 +97,6 @@ def _employee_change(change: object, employee_id: str, **options: object) -> Res
     except EmployeeNotFoundError:
         return http.error(404, "no such employee", {"employee_id": "is not in the directory"})
     view = asdict(person)
-    return http.json_response(200, {key: view[key] for key in (
-        "id", "email", "name", "team", "active", "show_name", "keep_on_leaderboard")})
+    return http.json_response(
+        200, {key: view[key] for key in ("id", "email", "name", "team", "active", "show_name", "keep_on_leaderboard")}
+    )

@@ -59,8 +59,9 @@ def pull_now() -> Response:
     if denied:
         return denied
     report = pull_feeds()
-    return http.json_response(200, {
-        "created": report.created, "sources": {k: asdict(v) for k, v in report.sources.items()}})
+    return http.json_response(
+        200, {"created": report.created, "sources": {k: asdict(v) for k, v in report.sources.items()}}
+    )
 
 
 @bp.route("/api/suggestions", methods=["POST"])

@@ -250,3 +250,8 @@ class ApproveIn(Strict):
 
 class RejectIn(Strict):
     note: StrictStr = Field(min_length=1, max_length=500)
+
+
+class ImageOut(BaseModel):
+    image_url: str = Field(description="Use as a content item's image_url")
+    content_type: str
