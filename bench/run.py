@@ -1,6 +1,6 @@
 """`make bench`: print Chorus's cold-start and redirect figures. Nothing here asserts a timing.
 
-python -m bench.run [--only imports,calls,latency] [--runs 9] [--n 1000]
+python -m bench.run [--only imports,calls,latency,library] [--runs 9] [--n 1000]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bench.common import ROOT, moto_world
 
-SECTIONS = ("imports", "calls", "latency")
+SECTIONS = ("imports", "calls", "latency", "library")
 
 
 def _section(title: str, produce: Callable[[], list[str]]) -> None:
@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                     "3. time per redirect (Lambda-style invocation, moto in-process; includes moto's own work)",
                     lambda: latency.run(world, args.n),
                 )
+    if "library" in chosen:
+        from bench import library
+
+        _section("4. the content library and directory at size (moto in-process)", library.run)
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0
 

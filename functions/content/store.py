@@ -15,7 +15,7 @@ from functions.config import settings
 from functions.content.model import ContentItem, content_from_record
 from functions.dynamo import from_item, to_item
 
-_INDEX_ATTRIBUTES = ("feed_lang", "feed_all", "feed_sk")
+TOPIC_READ_AHEAD = 5
 
 
 class ContentNotFoundError(LookupError):
@@ -77,12 +77,19 @@ class ContentStore:
             "FilterExpression": " AND ".join(conditions),
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
-            "Limit": limit,
+            # A topic filter drops most of what is read: read ahead so a page is usually full.
+            "Limit": limit * TOPIC_READ_AHEAD if topic else limit,
             "ReturnConsumedCapacity": "TOTAL",
         }
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
-        return _page(self.client.query(**kwargs))
+        page = _page(self.client.query(**kwargs))
+        if len(page.items) <= limit:
+            return page
+        # More matched than asked for: stop at the last item shown and continue after it next time.
+        last = page.items[limit - 1]
+        resume = {"id": {"S": last.id}, key: {"S": value}, "feed_sk": {"S": feed_sort_key(last)}}
+        return Page(page.items[:limit], resume, page.consumed_capacity)
 
     def by_status(self, status: str, limit: int, start_key: dict[str, Any] | None) -> Page:
         """Items with a stored status, most recently changed first (one Query per page)."""
@@ -113,5 +120,10 @@ def _item(content: ContentItem) -> dict[str, Any]:
     if content.status == "published":
         record["feed_lang"] = content.language
         record["feed_all"] = "published"
-        record["feed_sk"] = f"{1 if content.important else 0}#{content.publish_start}#{content.id}"
+        record["feed_sk"] = feed_sort_key(content)
     return to_item(record)
+
+
+def feed_sort_key(content: ContentItem) -> str:
+    """Important first, then the newest publish_start (the index is read in descending order)."""
+    return f"{1 if content.important else 0}#{content.publish_start}#{content.id}"

@@ -170,3 +170,21 @@ def test_the_feed_has_an_etag_and_answers_304_until_it_changes(admin: Any, clien
 def test_bodies_over_a_megabyte_are_refused(admin: Any) -> None:
     response = admin.send("POST", "/api/admin/content", item(summary="x" * 1_100_000))
     assert response.status_code == 413 and set(response.json_body["fields"]) == {"body"}
+
+
+def test_a_topic_feed_fills_its_pages_and_loses_nothing_between_them(admin: Any, client: Any) -> None:
+    for n in range(12):
+        topics = ["rare"] if n % 3 == 0 else ["common"]
+        admin.send("POST", "/api/admin/content", item(id=f"topic-{n:02d}", topics=topics,
+                                                      publish_start=iso(timedelta(hours=-n - 1))))
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "/api/feed?topic=common&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        page = client.http.get(query).json_body
+        seen += [i["id"] for i in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [f"topic-{n:02d}" for n in range(12) if n % 3]
+    assert pages <= 4  # 8 items in pages of 3, not one per item
