@@ -339,14 +339,14 @@ def draft_from(entry: FeedEntry, source: FeedSource) -> ContentItem:
 
 def _safe_fetcher() -> Fetch:
     try:
-        from functions.web.fetch import fetch_page
+        from functions.web.fetch import FEED_POLICY, fetch_page
     except ImportError as exc:
         raise FeedFetcherUnavailableError(
             "functions.web.fetch is not installed: pass fetch= to pull_feeds until the safe fetcher lands"
         ) from exc
 
     def fetch(url: str) -> bytes:
-        page = fetch_page(url)
+        page = fetch_page(url, policy=FEED_POLICY)
         if page.truncated:  # a feed cut mid-entry would import half an article
             raise ValueError("the feed is larger than the fetcher reads")
         return page.body

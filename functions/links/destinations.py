@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
 _INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".corp", ".home.arpa", ".lan")
@@ -23,8 +23,18 @@ class DestinationError(ValueError):
 
 def validate_destination(url: object) -> str:
     """Return the URL, normalised, or raise DestinationError."""
+    parts = split_url(url)
+    _refuse_internal_host(parts.hostname.rstrip(".").lower())  # type: ignore[union-attr]  # split_url checked it
+    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+def split_url(url: object) -> SplitResult:
+    """The parts of an absolute http(s) URL with a host, no credentials and a valid port, or DestinationError.
+
+    The shape rule shared by destinations and the page fetcher; it says nothing yet about the host.
+    """
     if not isinstance(url, str) or not url.strip():
-        raise DestinationError("must be an http(s) URL")
+        raise DestinationError("must be the address of a web page (an http or https URL)")
     url = url.strip()
     if len(url) > MAX_URL_LENGTH:
         raise DestinationError(f"must be at most {MAX_URL_LENGTH} characters")
@@ -34,18 +44,16 @@ def validate_destination(url: object) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise DestinationError("is not a valid URL") from None
+        raise DestinationError("cannot be read as a web address") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise DestinationError("must use http or https")
     if parts.username is not None or parts.password is not None:
         raise DestinationError("must not contain a user name or password")
-    host = (parts.hostname or "").rstrip(".").lower()
-    if not host:
+    if not (parts.hostname or "").rstrip("."):
         raise DestinationError("must name a host")
     if port is not None and not 0 < port < 65536:
         raise DestinationError("has an invalid port")
-    _refuse_internal_host(host)
-    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, parts.fragment))
+    return parts
 
 
 def _refuse_internal_host(host: str) -> None:
@@ -86,3 +94,16 @@ def with_utm(destination: str, source: str, campaign: str) -> str:
 def is_redirectable(url: object) -> bool:
     """Defence in depth on the redirect path: only absolute http(s) URLs ever leave as a Location."""
     return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+
+
+def host_refusal(host: str) -> str | None:
+    """Why a URL's host (a name or an address) can never be a destination, or None when it may be.
+
+    The host rule of validate_destination, for code that meets hosts elsewhere (the page fetcher checks every
+    redirect hop with it before resolving the name).
+    """
+    try:
+        _refuse_internal_host(host.rstrip(".").lower())
+    except DestinationError as exc:
+        return str(exc)
+    return None

@@ -213,7 +213,7 @@ def test_by_default_feeds_are_read_through_the_safe_fetcher(aws: None, monkeypat
     big = add_feed_source("https://big.example.com/rss", added_by="ops")
     asked: list[str] = []
 
-    def fetch_page(url: str) -> object:
+    def fetch_page(url: str, policy: object = None) -> object:
         asked.append(url)
         body = rss(("Safe", "https://blog.example.com/safe"))
         return SimpleNamespace(url=url, body=body, truncated=url == big.url)
