@@ -19,6 +19,9 @@ class Settings:
     admin_tokens_table: str
     feed_sources_table: str
     suggestions_table: str
+    digests_table: str
+    digest_queue_name: str
+    mail_from: str
     site_bucket: str
     secret_parameter: str
     short_base_url: str
@@ -47,6 +50,9 @@ class Settings:
             admin_tokens_table=table("admin_tokens"),
             feed_sources_table=table("feed_sources"),
             suggestions_table=table("suggestions"),
+            digests_table=table("digests"),
+            digest_queue_name=env.get("DIGEST_QUEUE_NAME", f"chorus-{stage}-digests"),
+            mail_from=env.get("MAIL_FROM", "Chorus <chorus@example.com>"),
             site_bucket=env.get("SITE_BUCKET", f"chorus-{stage}-site-000000000000"),
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
             short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),

@@ -50,12 +50,26 @@ def tables(stage: str = "dev") -> dict[str, dict[str, Any]]:
     return requests
 
 
+def queues(stage: str = "dev") -> dict[str, str]:
+    """The template's SQS queue names, by logical id."""
+    return {
+        logical_id: _sub(resource["Properties"]["QueueName"], stage)
+        for logical_id, resource in template()["Resources"].items()
+        if resource.get("Type") == "AWS::SQS::Queue"
+    }
+
+
 def bucket_name(stage: str = "dev") -> str:
     return _sub(template()["Resources"]["SiteBucket"]["Properties"]["BucketName"], stage)
 
 
-def create_all(dynamodb: Any, s3: Any | None = None, stage: str = "dev") -> list[str]:
-    """Create every table (and the site bucket) that does not exist yet; return the tables created."""
+def create_all(
+    dynamodb: Any, s3: Any | None = None, stage: str = "dev", sqs: Any | None = None, ses: Any | None = None
+) -> list[str]:
+    """Create every table (and the site bucket and queues) that does not exist yet; return the tables created.
+
+    With ``ses``, the digest's sender address is verified (SES refuses mail from unverified senders).
+    """
     existing = set(dynamodb.list_tables()["TableNames"])
     created = []
     for spec in tables(stage).values():
@@ -70,6 +84,15 @@ def create_all(dynamodb: Any, s3: Any | None = None, stage: str = "dev") -> list
         name = bucket_name(stage)
         if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
             s3.create_bucket(Bucket=name)
+    if sqs is not None:
+        for name in queues(stage).values():
+            sqs.create_queue(QueueName=name)  # idempotent for the same attributes
+    if ses is not None:
+        from email.utils import parseaddr
+
+        from functions.config import settings
+
+        ses.verify_email_identity(EmailAddress=parseaddr(settings().mail_from)[1])
     return created
 
 
@@ -83,6 +106,7 @@ def table_env(stage: str = "dev") -> dict[str, str]:
         if isinstance(value, dict) and value.get("Ref") in names
     }
     env["SITE_BUCKET"] = bucket_name(stage)
+    env["DIGEST_QUEUE_NAME"] = queues(stage)["DigestQueue"]
     env["SECRET_PARAMETER"] = _sub(variables["SECRET_PARAMETER"], stage)
     env["CHORUS_STAGE"] = stage
     return env

@@ -77,7 +77,7 @@ class Runner:
 
         self.dynamodb = boto3.client("dynamodb")
         self.tables = [spec["create"]["TableName"] for spec in tables("dev").values()]
-        create_all(self.dynamodb, boto3.client("s3"))
+        create_all(self.dynamodb, boto3.client("s3"), sqs=boto3.client("sqs"), ses=boto3.client("ses"))
         self.state = LocalState(self.state_dir)
         fresh = not self.state.exists
         self.state.restore(self.dynamodb)

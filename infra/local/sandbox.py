@@ -58,7 +58,7 @@ def in_process_account(**extra_env: str) -> Iterator[None]:
     try:
         with mock_aws():
             reset_warm_state()
-            create_all(boto3.client("dynamodb"), boto3.client("s3"))
+            create_all(boto3.client("dynamodb"), boto3.client("s3"), sqs=boto3.client("sqs"), ses=boto3.client("ses"))
             ensure_master_secret()
             yield
     finally:
