@@ -96,9 +96,9 @@ def home() -> Response:
 @app.route("/admin", methods=["GET"])
 def admin_page() -> Response:
     """The admin form; it holds no data itself and talks to the admin API with the admin's token."""
-    from functions.pages import render
+    from functions.pages import admin_page
 
-    response = http.html(200, render("admin.html"))
+    response = http.html(200, admin_page())
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
         "img-src https: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -29,6 +29,15 @@ def render(template: str, **context: Any) -> str:
 
 
 @cache
+def admin_page() -> str:
+    """The admin form (the same for everyone: the data arrives through the admin API, with the token)."""
+    from functions.content.limits import LIMITS
+
+    labels = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp", "email": "Email"}
+    return render("admin.html", networks=[(network, labels[network], LIMITS[network]) for network in labels])
+
+
+@cache
 def not_found_page() -> str:
     return render(
         "error.html",

@@ -47,6 +47,10 @@ def seed(activity: bool = True) -> list[Employee]:
     for row in data["content"]:
         fields = {k: v for k, v in row.items() if k != "id"}
         contents.add(new_content(content_id=row["id"], **fields))
+    from functions.content.suggestions import suggest
+
+    for row in data.get("suggestions", []):  # one waiting in the admin form's moderation queue
+        suggest(employee_id_for(row["email"]), row["url"], row["comment"])
     if activity:
         _activity(people, [row["id"] for row in data["content"]])
     return people

@@ -147,6 +147,7 @@ class Runner:
     def banner(self) -> str:
         from functions.directory.model import employee_id_for
         from functions.directory.store import EmployeeStore
+        from functions.directory.tokens import employee_token
         from functions.shares.service import share_url
         from infra.local.demo import demo_data
 
@@ -156,6 +157,7 @@ class Runner:
             f"Chorus is running on {base}  (state in {self.state_dir}; Ctrl-C stops, `make reset` starts over)",
             f"  Leaderboard (JSON): {base}/api/leaderboard?period=week   (also: &team=Sales, period=month|all)",
             f"  Health:             {base}/api/health",
+            f"  Admin form:         {base}/admin  (sign in with the admin token below)",
             f"Admin token: {self.admin_token}",
             "Demo share links: open one in a browser; it records the share and sends you to the network with",
             "the employee's tracked short link. Open that short link and the click shows on the leaderboard.",
@@ -163,6 +165,8 @@ class Runner:
         data = demo_data()
         people = EmployeeStore().get_many([employee_id_for(row["email"]) for row in data["employees"][:3]])
         content = data["content"][-2]["id"]
+        first = people[employee_id_for(data["employees"][0]["email"])]
+        lines.append(f"Employee token for {first.name} (Authorization: Employee …): {employee_token(first.id)}")
         for employee in people.values():
             lines.append(f"Share as {employee.name} ({employee.team}): {share_url(employee.id, content, 'linkedin')}")
         return "\n".join(lines)

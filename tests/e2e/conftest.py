@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,7 @@ class RunningChorus:
     port: int
     state_dir: Path
     admin_token: str = ""
+    employee_token: str = ""
     share_urls: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
 
@@ -77,6 +80,8 @@ def start_chorus(state_dir: Path, port: int | None = None, timeout: float = 120)
         running.output.append(line)
         if match := re.match(r"Admin token: (\S+)$", line):
             running.admin_token = match.group(1)
+        if match := re.match(r"Employee token for .*: (\S+)$", line):
+            running.employee_token = match.group(1)
         if match := re.match(r"Share as .*: (http://\S+/share/\S+)$", line):
             running.share_urls.append(match.group(1))
             if len(running.share_urls) == 3:
@@ -92,3 +97,28 @@ def chorus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningChorus]:
     yield running
     if running.process.poll() is None:
         running.stop()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

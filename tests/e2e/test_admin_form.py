@@ -1,0 +1,221 @@
+"""An admin in a real browser (Debian's chromium driven by Playwright) curates content at /admin."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.e2e.conftest import RunningChorus
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+ARTIFACTS = ROOT / "test-artifacts"
+PAYLOAD = '<img src=x onerror="window.__pwned=1">Autumn release <script>window.__pwned=1</script>'
+
+
+def get_json(chorus: RunningChorus, path: str) -> Any:
+    with urllib.request.urlopen(f"{chorus.base}{path}", timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def admin(browser: Any, chorus: RunningChorus) -> Iterator[Any]:
+    """A signed-in admin's page at 1280 px."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{chorus.base}/admin/")
+    page.get_by_label("Admin token").fill(chorus.admin_token)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Add content").wait_for()
+    yield page
+    context.close()
+
+
+def error_for(page: Any, control_id: str) -> str:
+    """The error text announced for a control (waiting for it): the element its aria-describedby names."""
+    page.locator(f"#{control_id}-error").wait_for()
+    control = page.locator(f"#{control_id}")
+    assert control.get_attribute("aria-invalid") == "true"
+    described = (control.get_attribute("aria-describedby") or "").split()
+    assert f"{control_id}-error" in described
+    return page.locator(f"#{control_id}-error").inner_text()
+
+
+def test_a_wrong_token_is_refused_and_the_right_one_kept_for_the_tab_only(
+    browser: Any, chorus: RunningChorus
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{chorus.base}/admin")
+    assert page.get_by_role("heading", name="Add content").is_hidden()
+    page.get_by_label("Admin token").fill("not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    assert "not accepted" in error_for(page, "f-token")
+    assert page.evaluate("sessionStorage.length") == 0
+
+    page.get_by_label("Admin token").fill(chorus.admin_token)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Add content").wait_for()
+    assert page.evaluate("localStorage.length") == 0  # never beyond the browser session
+    page.reload()
+    page.get_by_role("heading", name="Add content").wait_for()  # the same tab stays signed in
+    context.close()
+
+    fresh = browser.new_context().new_page()  # a new session asks again
+    fresh.goto(f"{chorus.base}/admin")
+    fresh.get_by_label("Admin token").wait_for()
+    assert fresh.get_by_role("heading", name="Add content").is_hidden()
+    fresh.context.close()
+
+
+def test_an_admin_adds_an_item_and_sees_it_in_the_list_and_the_feed(admin: Any, chorus: RunningChorus) -> None:
+    page = admin
+    page.get_by_label("Destination URL").fill("https://example.com/news/autumn-release")
+    page.get_by_label("Title").fill(PAYLOAD)
+    page.get_by_label("Summary").fill("Faster reports & a new mobile app.")
+    page.get_by_label("Language").select_option("en")
+    page.get_by_label("Status").select_option("published")
+    page.get_by_label("Topics").fill("Product, mobile")
+    page.get_by_label("Important / call to action").check()
+    page.get_by_label("LinkedIn, variant 1").fill("Proud of what we shipped this autumn.")
+    page.get_by_label("LinkedIn, variant 2").fill("Have a look at our autumn release.")
+    page.get_by_label("X, variant 1").fill("Autumn release is out:")
+    page.get_by_role("button", name="Save item").click()
+
+    page.get_by_role("status").filter(has_text="Saved").wait_for()
+    row = page.locator("#library tbody tr", has_text="Autumn release")
+    row.wait_for()
+    assert row.locator("a").first.inner_text() == PAYLOAD  # shown as text, never run
+    assert page.evaluate("window.__pwned") is None
+    assert "published" in row.inner_text() and "important" in row.inner_text()
+
+    feed = get_json(chorus, "/api/feed?lang=en")["items"]
+    item = next(entry for entry in feed if entry["title"] == PAYLOAD)
+    assert feed[0]["important"]  # important first
+    assert item["url"] == "https://example.com/news/autumn-release"
+    assert item["topics"] == ["product", "mobile"]
+    assert item["share_texts"]["linkedin"] == [
+        "Proud of what we shipped this autumn.",
+        "Have a look at our autumn release.",
+    ]
+
+    row.get_by_role("button", name="Archive").click()  # a quick action: gone from the public feed
+    page.get_by_role("status").filter(has_text="is now archived").wait_for()
+    assert all(entry["id"] != item["id"] for entry in get_json(chorus, "/api/feed?lang=en")["items"])
+
+
+def test_an_invalid_form_shows_the_api_errors_next_to_the_fields(admin: Any) -> None:
+    page = admin
+    page.get_by_role("button", name="Save item").click()  # empty: checked before anything is sent
+    assert "enter a title" in error_for(page, "f-title")
+    assert "address" in error_for(page, "f-url")
+
+    page.get_by_label("Destination URL").fill("http://192.168.1.10/intranet")
+    page.get_by_label("Title").fill("Internal page")
+    page.get_by_label("X, variant 1").fill("x" * 300)
+    page.get_by_label("Publish from").fill("2026-12-10T09:00")
+    page.get_by_label("Publish until").fill("2026-12-01T09:00")
+    page.get_by_role("button", name="Save item").click()
+
+    page.locator("#f-url-error", has_text="public").wait_for()  # the API's words, not the form's own check
+    assert page.get_by_role("alert").filter(has_text="Destination URL").is_visible()
+    assert "280" in error_for(page, "f-share_texts-x-0")
+    assert error_for(page, "f-publish_end")
+    assert page.locator("#f-title").get_attribute("aria-invalid") is None  # only what is wrong is marked
+    page.locator("#content-summary a", has_text="Destination URL").click()
+    assert page.evaluate("document.activeElement.id") == "f-url"
+
+    page.get_by_label("Page address").fill("http://169.254.169.254/latest/meta-data/")
+    page.get_by_role("button", name="Fill in from the page").click()
+    page.locator("#f-import-url-error").wait_for()
+    assert "refused address" in error_for(page, "f-import-url")
+
+
+def test_an_admin_imports_employees_and_reads_the_report(admin: Any, chorus: RunningChorus) -> None:
+    page = admin
+    rows = [
+        "email,name,team,locale,time_zone,digest_cadence,topics",
+        "lena.sokolova@example.com,Lena Sokolova,Support,ru,Europe/Riga,weekly:mon,product",
+        "not-an-email,Nobody,Support,en,Europe/Riga,daily,",
+        "jonas.kazlauskas@example.com,Jonas Kazlauskas,Sales,lt,Europe/Vilnius,daily,hiring",
+        "mark@example.com,Mark,Sales,de,Mars/Base,hourly,",
+    ]
+    csv = ("\n".join(rows) + "\n").encode()
+    page.get_by_label("Import nothing until every row is right").check()
+    page.get_by_label("CSV file").set_input_files({"name": "team.csv", "mimeType": "text/csv", "buffer": csv})
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.locator("#directory-report-title", has_text="Nothing was imported").wait_for()
+    errors = page.locator("#directory-errors tbody tr")
+    assert errors.count() == 2
+    assert errors.nth(0).inner_text().startswith("3")  # spreadsheet line numbers
+    assert "mark@example.com" in errors.nth(1).inner_text() and "locale" in errors.nth(1).inner_text()
+
+    page.get_by_label("Import the valid rows and list the others").check()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.locator("#directory-report-title", has_text="Imported the valid rows; 2 rows were not imported").wait_for()
+    assert page.locator("#directory-report-counts").inner_text() == "2 created, 0 updated, 0 unchanged."
+
+    not_csv = {"name": "photo.png", "mimeType": "text/csv", "buffer": b"\x89PNG\r\n"}
+    page.get_by_label("CSV file").set_input_files(not_csv)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.locator("#f-csv-error").wait_for()
+    assert error_for(page, "f-csv").startswith("CSV file:")
+
+
+def test_an_admin_moderates_an_employee_suggestion(admin: Any, chorus: RunningChorus) -> None:
+    request = urllib.request.Request(
+        f"{chorus.base}/api/suggestions",
+        data=json.dumps(
+            {"url": "https://example.com/blog/<b>bold</b>", "comment": "<script>window.__pwned=1</script>"}
+        ).encode(),
+        headers={"Authorization": f"Employee {chorus.employee_token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+    page = admin
+    page.reload()
+    page.get_by_role("heading", name="Add content").wait_for()
+    card = page.locator("#moderation .card", has_text="<script>window.__pwned=1</script>")
+    card.wait_for()
+    assert page.evaluate("window.__pwned") is None
+
+    card.get_by_role("button", name="Reject").click()  # a rejection needs a note for the employee
+    assert "note" in card.get_by_role("alert").inner_text()
+    card.get_by_label("Note for the employee").fill("Thanks! Not for this quarter.")
+    card.get_by_role("button", name="Reject").click()
+    page.get_by_role("status").filter(has_text="Suggestion rejected").wait_for()
+    assert card.count() == 0
+
+    demo = page.locator("#moderation .card", has_text="remote-onboarding")  # the demo data's suggestion
+    demo.get_by_role("button", name="Approve as draft").click()
+    page.get_by_role("status").filter(has_text="Suggestion approved").wait_for()
+    page.get_by_label("List items that are").select_option("draft")
+    page.locator("#library tbody tr", has_text="example.com").first.wait_for()
+    queue = get_json_admin(chorus, "/api/admin/suggestions")["items"]
+    assert all("remote-onboarding" not in entry["url"] for entry in queue)
+
+
+def get_json_admin(chorus: RunningChorus, path: str) -> Any:
+    request = urllib.request.Request(f"{chorus.base}{path}", headers={"Authorization": f"Bearer {chorus.admin_token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_admin_page_fits_phones_and_desktops(browser: Any, chorus: RunningChorus, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{chorus.base}/admin")
+    page.get_by_label("Admin token").fill(chorus.admin_token)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#library tbody tr").first.wait_for()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"admin-{width}.png"), full_page=True)
+    context.close()
