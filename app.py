@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from chalice import Chalice, Response
@@ -18,6 +19,9 @@ app.register_blueprint(inbox_routes.bp)
 
 # Replaced in the deployed template by the events table's real stream (infra/template.yaml).
 EVENTS_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-events/stream/set-by-infra"
+STAGE = os.environ.get("CHORUS_STAGE", "dev")
+DIGEST_QUEUE = f"chorus-{STAGE}-digests"  # infra/template.yaml's DigestQueue
+MAIL_FEEDBACK_TOPIC = f"chorus-{STAGE}-mail-feedback"  # SES bounces and complaints (MailFeedbackTopic)
 NO_STORE = http.NO_STORE
 
 
@@ -165,7 +169,43 @@ def pull_feeds(event: Any) -> dict[str, Any]:
     return {"created": report.created, "failed": report.failed}
 
 
+@app.schedule("rate(1 hour)", name="plan_digests")
+def plan_digests(event: Any) -> dict[str, Any]:
+    """Queue every employee whose digest is due this hour in their own time zone; workers render and send."""
+    from datetime import UTC, datetime
+
+    from functions.digest.plan import enqueue_due
+
+    report = enqueue_due(datetime.now(UTC))
+    observability.count("DigestsQueued", report.employees)
+    return {"employees": report.employees, "messages": report.messages, "seconds": round(report.seconds, 3)}
+
+
 # --- events ---------------------------------------------------------------------------------------
+
+
+@app.on_sqs_message(queue=DIGEST_QUEUE, batch_size=2, name="send_digests")
+def send_digests(event: Any) -> dict[str, list[dict[str, str]]]:
+    """Send the queued digests, exactly once each; the messages to retry are reported, not the batch."""
+    from functions.config import settings
+    from functions.digest.compose import Composer
+    from functions.digest.deliver import deadline_from_context, handle_sqs_records
+
+    deadline = deadline_from_context(event.context)
+    return handle_sqs_records(event, Composer(), deadline=deadline, configuration_set=settings().mail_configuration_set)
+
+
+@app.on_sns_message(topic=MAIL_FEEDBACK_TOPIC, name="mail_feedback")
+def mail_feedback(event: Any) -> dict[str, Any]:
+    """SES bounces and complaints: a permanent bounce or a complaint stops mail to that address."""
+    from functions.digest.suppression import SesNotificationError, handle_ses_notification
+
+    try:
+        outcome = handle_ses_notification(event.message)
+    except SesNotificationError as exc:  # retrying a malformed notice cannot help; say so and drop it
+        observability.logger().warning("malformed_mail_feedback", extra={"error": str(exc)})
+        return {"suppressed": 0}
+    return {"suppressed": len(outcome.suppressed)}
 
 
 @app.on_dynamodb_record(stream_arn=EVENTS_STREAM_ARN, batch_size=100, name="count_events")

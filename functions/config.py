@@ -22,6 +22,7 @@ class Settings:
     digests_table: str
     digest_queue_name: str
     mail_from: str
+    mail_configuration_set: str | None
     site_bucket: str
     secret_parameter: str
     short_base_url: str
@@ -53,6 +54,7 @@ class Settings:
             digests_table=table("digests"),
             digest_queue_name=env.get("DIGEST_QUEUE_NAME", f"chorus-{stage}-digests"),
             mail_from=env.get("MAIL_FROM", "Chorus <chorus@example.com>"),
+            mail_configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
             site_bucket=env.get("SITE_BUCKET", f"chorus-{stage}-site-000000000000"),
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
             short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),

@@ -42,6 +42,14 @@ class EmployeeNotFoundError(LookupError):
 
 
 @dataclass(frozen=True)
+class MailSuppression:
+    """Why mail to this address stopped: a permanent bounce or a complaint (``reason``), and when (``at``)."""
+
+    reason: str
+    at: str
+
+
+@dataclass(frozen=True)
 class Employee:
     id: str
     email: str
@@ -56,6 +64,7 @@ class Employee:
     keep_on_leaderboard: bool = False
     deactivated_at: str | None = None
     updated_at: str = ""
+    mail_suppressed: MailSuppression | None = None
 
     @property
     def variant_seed(self) -> int:
@@ -89,7 +98,14 @@ def employee_from_record(record: dict[str, Any]) -> Employee:
         keep_on_leaderboard=bool(record.get("keep_on_leaderboard", False)),
         deactivated_at=record.get("deactivated_at"),
         updated_at=record.get("updated_at", ""),
+        mail_suppressed=_suppression(record.get("mail_suppressed")),
     )
+
+
+def _suppression(value: Any) -> MailSuppression | None:
+    if not isinstance(value, dict):
+        return None
+    return MailSuppression(reason=str(value.get("reason", "")), at=str(value.get("at", "")))
 
 
 def employee_record(employee: Employee) -> dict[str, Any]:
@@ -108,6 +124,12 @@ def employee_record(employee: Employee) -> dict[str, Any]:
         "keep_on_leaderboard": employee.keep_on_leaderboard,
         "deactivated_at": employee.deactivated_at,
         "updated_at": employee.updated_at,
+        # Kept on whole-item writes (a CSV re-import) so an import never lifts a suppression.
+        "mail_suppressed": (
+            {"reason": employee.mail_suppressed.reason, "at": employee.mail_suppressed.at}
+            if employee.mail_suppressed
+            else None
+        ),
     }
 
 

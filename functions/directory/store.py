@@ -2,6 +2,11 @@
 
 One item per employee, keyed by ``id`` (employee_id_for(email)). Items are never deleted: offboarding
 flips ``active`` and stamps ``deactivated_at``, so history (shares, clicks, points) keeps its owner.
+
+``digest_slot`` (``<time zone>#daily`` or ``<time zone>#<weekday>``) is the partition of the sparse
+``digest_due`` index through which the hourly digest planner Queries the employees due now. Every write
+keeps it in line: whole-item writes compute it, ``deactivate`` removes it, and other partial updates
+(reactivation, mail suppression) fix it afterwards when it no longer matches the employee.
 """
 
 from __future__ import annotations
@@ -12,7 +17,16 @@ from typing import Any
 
 from functions import aws
 from functions.config import settings
-from functions.directory.model import Employee, EmployeeNotFoundError, employee_from_record, employee_record
+from functions.directory.model import (
+    DEFAULT_CADENCE,
+    Employee,
+    EmployeeFieldError,
+    EmployeeNotFoundError,
+    employee_from_record,
+    employee_record,
+    normalise_cadence,
+    normalise_timezone,
+)
 from functions.dynamo import from_item, is_condition_failure, to_item
 
 READ_BATCH = 100  # BatchGetItem's limit
@@ -20,6 +34,8 @@ WRITE_BATCH = 25  # BatchWriteItem's limit
 ATTEMPTS = 8  # per batch, for keys or items DynamoDB hands back unprocessed
 FIRST_PAUSE = 0.05
 MAX_PAUSE = 1.0
+DIGEST_INDEX = "digest_due"  # sparse GSI: digest_slot (HASH) + id (RANGE), keys only
+DIGEST_SLOT = "digest_slot"
 
 
 class DirectoryUnavailableError(RuntimeError):
@@ -72,7 +88,7 @@ class EmployeeStore:
         return found
 
     def put(self, employee: Employee) -> None:
-        self.client.put_item(TableName=self.table, Item=to_item(employee_record(employee)))
+        self.client.put_item(TableName=self.table, Item=to_item(_stored(employee)))
 
     def put_many(self, employees: Sequence[Employee]) -> None:
         """Store whole items with BatchWriteItem, 25 at a time, retrying what DynamoDB hands back.
@@ -89,7 +105,7 @@ class EmployeeStore:
     def _write_chunk(self, chunk: Sequence[Employee], written: set[str]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        pending = [{"PutRequest": {"Item": to_item(employee_record(employee))}} for employee in chunk]
+        pending = [{"PutRequest": {"Item": to_item(_stored(employee))}} for employee in chunk]
         for attempt in range(ATTEMPTS):
             self._back_off(attempt)
             try:
@@ -115,7 +131,8 @@ class EmployeeStore:
         """Mark as left; the first deactivation time is kept if this is repeated."""
         return self._update(
             employee_id,
-            "SET #active = :false, #keep = :keep, #deactivated = if_not_exists(#deactivated, :at), #updated = :at",
+            "SET #active = :false, #keep = :keep, #deactivated = if_not_exists(#deactivated, :at), #updated = :at"
+            " REMOVE #slot",
             {":false": False, ":keep": keep_on_leaderboard, ":at": at},
         )
 
@@ -129,6 +146,14 @@ class EmployeeStore:
     def set_show_name(self, employee_id: str, show_name: bool, at: str) -> Employee:
         return self._update(employee_id, "SET #show = :show, #updated = :at", {":show": show_name, ":at": at})
 
+    def suppress_mail(self, employee_id: str, reason: str, at: str) -> Employee:
+        """Stop mail to this employee's address; a repeated or later notice keeps the first reason and time."""
+        return self._update(
+            employee_id,
+            "SET #suppressed = if_not_exists(#suppressed, :suppression), #updated = :at",
+            {":suppression": {"reason": reason, "at": at}, ":at": at},
+        )
+
     def _update(self, employee_id: str, expression: str, values: dict[str, Any]) -> Employee:
         from botocore.exceptions import ClientError
 
@@ -138,6 +163,8 @@ class EmployeeStore:
             "#deactivated": "deactivated_at",
             "#updated": "updated_at",
             "#show": "show_name",
+            "#suppressed": "mail_suppressed",
+            "#slot": DIGEST_SLOT,
         }
         try:
             response = self.client.update_item(
@@ -153,7 +180,66 @@ class EmployeeStore:
             if is_condition_failure(exc):
                 raise EmployeeNotFoundError(employee_id) from None
             raise
-        return employee_from_record(from_item(response["Attributes"]))
+        attributes = response["Attributes"]
+        employee = employee_from_record(from_item(attributes))
+        self._keep_digest_slot(employee, attributes.get(DIGEST_SLOT, {}).get("S"))
+        return employee
+
+    def _keep_digest_slot(self, employee: Employee, stored: str | None) -> None:
+        """Fix the digest slot after a partial update changed who the employee is to the planner.
+
+        Conditional on ``updated_at``: if someone wrote the employee since, that write set its own slot.
+        """
+        from botocore.exceptions import ClientError
+
+        wanted = digest_slot(employee)
+        if wanted == stored:
+            return
+        values: dict[str, Any] = {":at": {"S": employee.updated_at}}
+        if wanted:
+            values[":slot"] = {"S": wanted}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"id": {"S": employee.id}},
+                UpdateExpression="SET #slot = :slot" if wanted else "REMOVE #slot",
+                ConditionExpression="#updated = :at",
+                ExpressionAttributeNames={"#slot": DIGEST_SLOT, "#updated": "updated_at"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+
+def digest_slot_key(zone: str, day: str) -> str:
+    """A ``digest_due`` partition: one time zone and ``daily`` or a weekday (``Europe/Warsaw#friday``)."""
+    return f"{zone}#{day}"
+
+
+def digest_slot(employee: Employee) -> str | None:
+    """Where the digest planner finds this employee; None when they get no digest (left, ``off``, mail suppressed).
+
+    An unknown zone or cadence (records older than the field rules) falls back to the model's defaults rather
+    than hiding the employee from the planner for ever.
+    """
+    if not employee.active or employee.mail_suppressed is not None:
+        return None
+    try:
+        cadence = normalise_cadence(employee.digest_cadence)
+    except EmployeeFieldError:
+        cadence = DEFAULT_CADENCE
+    if cadence == "off":
+        return None
+    try:
+        zone = normalise_timezone(employee.timezone)
+    except EmployeeFieldError:
+        zone = "UTC"
+    return digest_slot_key(zone, cadence.partition(":")[2] or "daily")
+
+
+def _stored(employee: Employee) -> dict[str, Any]:
+    return {**employee_record(employee), DIGEST_SLOT: digest_slot(employee)}
 
 
 def _done(chunk: Sequence[Employee], pending: list[dict[str, Any]]) -> set[str]:

@@ -32,9 +32,11 @@ def reset_warm_state() -> None:
     """Forget what a warm Lambda keeps: settings, boto3 clients, the master secret, cached links."""
     from functions import aws, observability, secrets
     from functions.config import settings
+    from functions.digest import deliver
     from functions.links import redirect
 
     settings.cache_clear()
+    deliver.ses_client.cache_clear()
     aws.reset_clients()
     secrets.master_secret.cache_clear()
     redirect.reset()

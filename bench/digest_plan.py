@@ -1,0 +1,190 @@
+"""Digest planning at size: the time and DynamoDB reads to plan 10,000 and 20,000 due employees, and their ratio.
+
+Each size gets a fresh in-process moto account. N employees are due at the busiest hourly run of a day
+(the one with the most zones at their delivery hour), spread round-robin over those zones, 40% daily and
+60% weekly on their local weekday; N/4 more are in the directory but not due (another weekday, cadence
+off, offboarded, a zone where it is not 08:00), and must cost nothing. One ``enqueue_due`` run plans
+and enqueues them.
+
+Reads: moto answers every Query with 1 capacity unit whatever it read, so the bench also estimates
+what DynamoDB bills: per Query page, the projected index entries' bytes rounded up to 4 KB, half a unit
+per 4 KB (eventually consistent), at least half a unit. Time: moto answers a GSI Query by walking the
+whole table, so its share of the time grows with the directory, not with what is read; the planner's
+own time (everything but the AWS calls) is reported apart.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+SIZES = (10_000, 20_000)
+DAY = datetime(2026, 3, 30, tzinfo=UTC)  # a Monday; Europe is on summer time
+
+
+def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
+    from infra.local.sandbox import in_process_account
+
+    at, zones = _busiest_run()
+    figures: dict[str, Any] = {"run_at": at.isoformat().replace("+00:00", "Z"), "due_zones": zones, "sizes": {}}
+    for size in sizes:
+        with in_process_account(POWERTOOLS_LOG_LEVEL="ERROR"):
+            figures["sizes"][size] = _plan(size, at)
+    if len(sizes) >= 2:
+        small, large = figures["sizes"][sizes[0]], figures["sizes"][sizes[-1]]
+        figures["ratio"] = {
+            key: (large[key] / small[key] if small[key] else None)
+            for key in ("employees", "seconds", "planner_seconds", "queries", "estimated_rcu")
+        }
+    figures["day"] = _day()
+    return figures
+
+
+def report(figures: dict[str, Any]) -> list[str]:
+    lines = [f"run at {figures['run_at']}: {figures['due_zones']} zones at their 08:00 (the busiest hour of the day)"]
+    for size, f in figures["sizes"].items():
+        lines.append(
+            f"{size:,} due (+{f['not_due']:,} not due): {f['seconds']:.2f} s "
+            f"(planner {f['planner_seconds']:.2f} s, DynamoDB/moto {f['dynamodb_seconds']:.2f} s, "
+            f"SQS {f['sqs_seconds']:.2f} s); {f['queries']} Queries, ~{f['estimated_rcu']:g} RCU as billed "
+            f"(moto reports {f['reported_rcu']:g}); {f['messages']} messages in {f['sqs_calls']} SendMessageBatch; "
+            f"scans: {f['scans']}"
+        )
+    ratio = figures.get("ratio")
+    if ratio:
+        lines.append(
+            "ratio (largest / smallest): "
+            + ", ".join(f"{key} {value:.2f}" for key, value in ratio.items() if value is not None)
+        )
+    day = figures["day"]
+    lines.append(
+        f"a whole day: {day['runs']} runs Query {day['queries']:,} partitions ({day['zones']} zone names x daily + "
+        f"weekday), at least {day['queries'] * 0.5:g} RCU for the empty ones; reads otherwise follow who is due"
+    )
+    return lines
+
+
+def _busiest_run() -> tuple[datetime, int]:
+    from functions.digest.plan import due_zones
+
+    runs = [(len(due_zones(DAY + timedelta(hours=h))), DAY + timedelta(hours=h)) for h in range(24)]
+    count, at = max(runs)
+    return at, count
+
+
+def _day() -> dict[str, int]:
+    from functions.digest.plan import due_zones
+
+    zones = [due for h in range(24) for due in due_zones(DAY + timedelta(hours=h))]
+    return {"runs": 24, "zones": len(zones), "queries": 2 * len(zones)}
+
+
+def _plan(size: int, at: datetime) -> dict[str, Any]:
+    from functions import aws
+    from functions.digest.plan import due_zones, enqueue_due
+    from functions.directory.model import WEEKDAYS, Employee
+    from functions.directory.store import EmployeeStore
+
+    due = due_zones(at)
+    idle_zone = next(z for z in ("Pacific/Honolulu", "America/Los_Angeles", "UTC") if z not in {d.zone for d in due})
+    people = []
+    for n in range(size):
+        zone = due[n % len(due)]
+        cadence = "daily" if n % 5 < 2 else f"weekly:{WEEKDAYS[zone.local_date.weekday()]}"
+        people.append(
+            Employee(
+                id=f"due{n:06d}",
+                email=f"due{n}@example.com",
+                name=f"D{n}",
+                team="T",
+                timezone=zone.zone,
+                digest_cadence=cadence,
+            )
+        )
+    not_due = size // 4
+    for n in range(not_due):
+        zone = due[n % len(due)]
+        other_day = WEEKDAYS[(zone.local_date.weekday() + 1 + n % 6) % 7]
+        variants = [
+            {"timezone": zone.zone, "digest_cadence": f"weekly:{other_day}"},
+            {"timezone": zone.zone, "digest_cadence": "off"},
+            {"timezone": zone.zone, "digest_cadence": "daily", "active": False},
+            {"timezone": idle_zone, "digest_cadence": "daily"},
+        ]
+        people.append(
+            Employee(id=f"idle{n:06d}", email=f"idle{n}@example.com", name=f"I{n}", team="T", **variants[n % 4])
+        )
+    EmployeeStore().put_many(people)  # BatchWriteItem, 25 per call
+
+    dynamodb = _TimedDynamoDB(aws.dynamodb())
+    sqs = _TimedSqs(aws.client("sqs"))
+    started = time.perf_counter()
+    outcome = enqueue_due(at, dynamodb=dynamodb, sqs=sqs)
+    seconds = time.perf_counter() - started
+    return {
+        "employees": outcome.employees,
+        "not_due": not_due,
+        "seconds": seconds,
+        "planner_seconds": seconds - dynamodb.seconds - sqs.seconds,
+        "dynamodb_seconds": dynamodb.seconds,
+        "sqs_seconds": sqs.seconds,
+        "queries": outcome.dynamodb_queries,
+        "scans": dynamodb.scans,
+        "reported_rcu": outcome.read_capacity,
+        "estimated_rcu": dynamodb.estimated_rcu,
+        "messages": outcome.messages,
+        "sqs_calls": outcome.sqs_calls,
+    }
+
+
+class _TimedDynamoDB:
+    """The real client, timing each Query and estimating the read units DynamoDB would bill for it."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.seconds = 0.0
+        self.estimated_rcu = 0.0
+        self.scans = 0
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        from functions.directory.store import DIGEST_SLOT
+
+        started = time.perf_counter()
+        response = self.client.query(**kwargs)
+        self.seconds += time.perf_counter() - started
+        slot = kwargs["ExpressionAttributeValues"][":slot"]["S"]
+        # A keys-only index entry: digest_slot and id, names and values (the projection trims only the response).
+        entry = len(DIGEST_SLOT) + len(slot.encode()) + len("id")
+        read = sum(entry + len(item["id"]["S"].encode()) for item in response.get("Items", []))
+        self.estimated_rcu += max(1, math.ceil(read / 4096)) * 0.5
+        return response
+
+    def scan(self, **kwargs: Any) -> dict[str, Any]:
+        self.scans += 1
+        return self.client.scan(**kwargs)
+
+
+class _TimedSqs:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.seconds = 0.0
+
+    def get_queue_url(self, **kwargs: Any) -> dict[str, Any]:
+        return self.client.get_queue_url(**kwargs)
+
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        response = self.client.send_message_batch(**kwargs)
+        self.seconds += time.perf_counter() - started
+        return response
+
+
+if __name__ == "__main__":
+    import sys
+
+    from bench.common import ROOT  # noqa: F401  (puts the repo on sys.path)
+
+    for line in report(run(tuple(int(a) for a in sys.argv[1:]) or SIZES)):
+        print(line)

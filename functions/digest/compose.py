@@ -1,0 +1,145 @@
+"""Compose one employee's digest: who they are, what to send them, and the message itself.
+
+The queue worker makes one Composer per invocation, so what every employee of a batch shares is read once:
+the published candidates (through one CandidatePool) and this week's top of the leaderboard (for ranks).
+Per employee: one GetItem for them, one Query each for what they shared and what earlier digests held,
+one GetItem for their week's figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from functions.config import NETWORKS, settings
+
+if TYPE_CHECKING:
+    from functions.content.model import ContentItem
+    from functions.digest.deliver import Composed
+    from functions.digest.render import Digest, WeekFigures
+    from functions.digest.select import CandidatePool
+    from functions.directory.model import Employee
+
+RANKED = 100  # ranks are shown within this week's top 100; below it, the figures without a rank
+REPEAT_WINDOW_DAYS = 90  # an item a digest held is not sent again for this long
+TEXT_NETWORK = "linkedin"  # the suggested text printed under each item: the network most people use
+
+
+@dataclass
+class Composer:
+    """``compose(employee_id, period)`` for deliver.send_batch; None or SkipDigest when there is nothing to send."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    limit: int = 8
+    company_share: float = 0.2
+    _pool: CandidatePool | None = None
+    _ranks: dict[str, int] | None = None
+
+    def __call__(self, employee_id: str, period: str) -> Composed | None:
+        from functions.digest.deliver import Composed, SkipDigest
+        from functions.digest.render import build_message, render_digest
+        from functions.digest.suppression import is_suppressed
+        from functions.directory.store import EmployeeStore
+
+        employee = EmployeeStore().get(employee_id)
+        if employee is None or not employee.active:
+            raise SkipDigest("not an active employee")
+        if employee.digest_cadence == "off":
+            raise SkipDigest("digests are off")
+        if is_suppressed(employee):
+            raise SkipDigest("address suppressed after a bounce or complaint")
+        items = self.items_for(employee)
+        if not items:
+            raise SkipDigest("no items to send")
+        digest = self.digest(employee, period, items)
+        raw = build_message(digest, render_digest(digest), settings().mail_from)
+        return Composed(raw=raw, destination=employee.email, content_ids=tuple(item.id for item in items))
+
+    def items_for(self, employee: Employee) -> list[ContentItem]:
+        from functions.digest.ledger import received_content_ids
+        from functions.digest.select import CandidatePool, select_items, shared_content_ids
+
+        if self._pool is None:
+            self._pool = CandidatePool(self.now)
+        since = self.now.date() - timedelta(days=REPEAT_WINDOW_DAYS)
+        return select_items(
+            employee,
+            self.now,
+            received=received_content_ids(employee.id, since),
+            shared=shared_content_ids(employee.id),
+            limit=self.limit,
+            company_share=self.company_share,
+            pool=self._pool,
+        )
+
+    def digest(self, employee: Employee, period: str, items: list[ContentItem]) -> Digest:
+        from functions.digest.preferences import preferences_url, unsubscribe_mailto, unsubscribe_url
+        from functions.digest.render import Digest, DigestItem
+        from functions.directory.tokens import employee_token
+        from functions.shares.service import share_url
+
+        seed = employee.variant_seed
+        return Digest(
+            employee_id=employee.id,
+            name=employee.name,
+            email=employee.email,
+            locale=employee.locale,
+            time_zone=employee.timezone,
+            items=tuple(
+                DigestItem(
+                    content_id=item.id,
+                    title=item.title,
+                    summary=item.summary,
+                    image_url=item.image_url,
+                    url=item.url,
+                    share_text=item.suggested_text(TEXT_NETWORK, seed),
+                    share_links={network: share_url(employee.id, item.id, network) for network in NETWORKS},
+                    important=item.important,
+                    kind=item.kind,
+                )
+                for item in items
+            ),
+            site_url=f"{settings().api_base_url}/#t={employee_token(employee.id)}",  # a fragment: never logged
+            preferences_url=preferences_url(employee.id),
+            unsubscribe_url=unsubscribe_url(employee.id),
+            unsubscribe_mailto=unsubscribe_mailto(employee.id),
+            week=self.week(employee.id),
+            period=period,
+            created_at=self.now,
+        )
+
+    def week(self, employee_id: str) -> WeekFigures:
+        """This week's shares and human clicks (UTC ISO week, as the leaderboard counts) and rank in the top."""
+        from functions import aws
+        from functions.digest.render import WeekFigures
+        from functions.stats.periods import current_key
+
+        key = current_key("week", self.now)
+        response = aws.dynamodb().get_item(
+            TableName=settings().counters_table,
+            Key={"pk": {"S": f"EMP#{employee_id}"}, "sk": {"S": key}},
+            ProjectionExpression="shares, human_clicks",
+        )
+        row = response.get("Item", {})
+        return WeekFigures(
+            shares=int(row.get("shares", {}).get("N", 0)),
+            human_clicks=int(row.get("human_clicks", {}).get("N", 0)),
+            rank=self.ranks().get(employee_id),
+        )
+
+    def ranks(self) -> dict[str, int]:
+        if self._ranks is None:
+            from functions.stats.leaderboard import leaderboard
+
+            self._ranks = {s.employee_id: s.rank for s in leaderboard("week", limit=RANKED, now=self.now)}
+        return self._ranks
+
+
+def describe(result: Any) -> dict[str, int]:
+    """A batch result's outcomes counted, for logs and the CLI."""
+    counts: dict[str, int] = {}
+    for delivery in getattr(result, "deliveries", ()):
+        outcome = str(delivery.outcome)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
