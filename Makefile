@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install chromium run reset test lint unit bench package clean admin-token
+.PHONY: install chromium run reset test lint unit bench package clean admin-token digest
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ chromium:
 
 run: install
 	@$(BIN)/python -m infra.local.runner
+
+# Send the digests due now through the running `make run` (ALL=1: everyone's, ignoring the schedule).
+digest: install
+	@$(BIN)/python -m infra.local.digest $(if $(ALL),--all)
 
 reset:
 	rm -rf .state

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import Chalice, Cron, Response
 
 from functions import observability
-from functions.api import content_routes, directory_routes, http, inbox_routes
+from functions.api import content_routes, directory_routes, http, inbox_routes, mail_routes
 from functions.links import redirect
 
 app = Chalice(app_name="chorus")
@@ -16,6 +16,7 @@ app.api.binary_types.append("image/webp")
 app.register_blueprint(content_routes.bp)
 app.register_blueprint(directory_routes.bp)
 app.register_blueprint(inbox_routes.bp)
+app.register_blueprint(mail_routes.bp)
 
 # Replaced in the deployed template by the events table's real stream (infra/template.yaml).
 EVENTS_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-events/stream/set-by-infra"
@@ -169,14 +170,18 @@ def pull_feeds(event: Any) -> dict[str, Any]:
     return {"created": report.created, "failed": report.failed}
 
 
-@app.schedule("rate(1 hour)", name="plan_digests")
+@app.schedule(Cron(0, "*", "*", "*", "?", "*"), name="plan_digests")
 def plan_digests(event: Any) -> dict[str, Any]:
-    """Queue every employee whose digest is due this hour in their own time zone; workers render and send."""
+    """Queue every employee whose digest is due this hour in their own time zone; workers render and send.
+
+    Planned for the event's scheduled time, not the clock: a late run still plans its own hour.
+    """
     from datetime import UTC, datetime
 
     from functions.digest.plan import enqueue_due
 
-    report = enqueue_due(datetime.now(UTC))
+    scheduled = getattr(event, "time", None)
+    report = enqueue_due(datetime.fromisoformat(scheduled) if scheduled else datetime.now(UTC))
     observability.count("DigestsQueued", report.employees)
     return {"employees": report.employees, "messages": report.messages, "seconds": round(report.seconds, 3)}
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bench.common import ROOT, moto_world
 
-SECTIONS = ("imports", "calls", "latency", "library")
+SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan")
 
 
 def _section(title: str, produce: Callable[[], list[str]]) -> None:
@@ -62,6 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         from bench import library
 
         _section("4. the content library and directory at size (moto in-process)", library.run)
+    if "render" in chosen:
+        from bench import digest_render
+
+        _section(
+            "5. digest emails rendered per second (one core, 8 items)",
+            lambda: digest_render.lines(digest_render.run()),
+        )
+    if "digest_plan" in chosen:
+        from bench import digest_plan
+
+        _section("6. digest planning at size (moto in-process)", lambda: digest_plan.report(digest_plan.run()))
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0
 

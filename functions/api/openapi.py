@@ -231,6 +231,25 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(_EMPLOYEE_ID,),
     ),
     Operation(
+        "POST",
+        "/unsubscribe",
+        "RFC 8058 one-click unsubscribe from digests (body List-Unsubscribe=One-Click; the signed token "
+        "from the List-Unsubscribe header)",
+        "digests",
+        params=(Param("token", "query", "The signed unsubscribe token", required=True),),
+        content_type="text/plain",
+        errors=(403, 404),
+    ),
+    Operation(
+        "GET",
+        "/unsubscribe",
+        "A page asking to confirm unsubscribing (a GET never unsubscribes: mail scanners open links)",
+        "digests",
+        params=(Param("token", "query", "The signed unsubscribe token", required=True),),
+        content_type="text/html",
+        errors=(403,),
+    ),
+    Operation(
         "PUT",
         "/api/me/name-visibility",
         "An employee shows or hides their name on leaderboards (Authorization: Employee <token>)",

@@ -322,7 +322,10 @@ def handle_sqs_records(
 def deadline_from_context(context: Any, reserve: float = RESERVE, clock: Callable[[], float] = time.monotonic) -> float:
     """A ``clock()`` deadline ``reserve`` seconds before this Lambda invocation times out."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    budget = remaining() / 1000 - reserve if callable(remaining) else DEFAULT_BUDGET
+    if not callable(remaining):
+        return clock() + DEFAULT_BUDGET
+    seconds = remaining() / 1000
+    budget = seconds - min(reserve, seconds / 5)  # a short invocation keeps back a fifth, not all of it
     return clock() + max(budget, 0.0)
 
 

@@ -171,8 +171,13 @@ def due_employees(
     table: str | None = None,
     stats: PlanStats | None = None,
     zones: Iterable[str] | None = None,
+    everyone: bool = False,
 ) -> Iterator[DueEmployee]:
-    """Active employees whose digest is due at this hourly run, with their period; Queries only, never a Scan."""
+    """Active employees whose digest is due at this hourly run, with their period; Queries only, never a Scan.
+
+    ``everyone``: every employee whose digests are on, whatever the hour and weekday, for their current
+    period (``make digest ALL=1``): every zone's daily and seven weekly partitions, so ~4,800 Queries.
+    """
     from functions import aws
     from functions.config import settings
     from functions.directory.store import DIGEST_INDEX, DIGEST_SLOT, digest_slot_key
@@ -180,10 +185,17 @@ def due_employees(
     client = client or aws.dynamodb()
     table = table or settings().employees_table
     stats = stats if stats is not None else PlanStats()
-    for due in due_zones(now, hour, zones):
+    if everyone:
+        moment = now.astimezone(UTC)
+        zone_days = [DueZone(zone, moment.astimezone(_zone(zone)).date()) for zone in sorted(zones or known_zones())]
+    else:
+        zone_days = due_zones(now, hour, zones)
+    for due in zone_days:
         stats.zones += 1
-        weekday = WEEKDAYS[due.local_date.weekday()]
-        for day, period in (("daily", daily_period(due.local_date)), (weekday, weekly_period(due.local_date))):
+        weekdays = WEEKDAYS if everyone else (WEEKDAYS[due.local_date.weekday()],)
+        slots = [("daily", daily_period(due.local_date))]
+        slots += [(day, weekly_period(due.local_date)) for day in weekdays]
+        for day, period in slots:
             kwargs: dict[str, Any] = {
                 "TableName": table,
                 "IndexName": DIGEST_INDEX,
@@ -212,6 +224,7 @@ def enqueue_due(
     *,
     dynamodb: Any = None,
     pause: Callable[[float], None] = time.sleep,
+    everyone: bool = False,
 ) -> EnqueueReport:
     """Put every employee due at this run on the digest queue, ``batch_size`` per message, ten messages per call.
 
@@ -244,7 +257,7 @@ def enqueue_due(
         )
 
     try:
-        for due in due_employees(now, hour, client=dynamodb, stats=stats):
+        for due in due_employees(now, hour, client=dynamodb, stats=stats, everyone=everyone):
             counts["weekly" if "-W" in due.period else "daily"] += 1
             batch.append(due)
             if len(batch) == batch_size:

@@ -102,7 +102,46 @@ class Runner:
             self.pump.pump()
         self.admin_token = AdminTokenStore().create("make run")
         self.save()
+        self._mail()
         self.server = self._serve()
+
+    def _mail(self) -> None:
+        """The digest queue's worker and the outbox, both driven from the loop (and by `make digest`)."""
+        import boto3
+
+        from functions.config import settings
+        from infra.local import dev_routes
+        from infra.local.outbox import Outbox
+        from infra.local.queues import QueuePump
+
+        self.mail_lock = threading.Lock()
+        self.digests = QueuePump(
+            boto3.client("sqs"), settings().digest_queue_name, self.app.send_digests, "send_digests", batch_size=2
+        )
+        self.outbox = Outbox(self.state_dir / "outbox")
+        dev_routes.outbox = self.outbox
+        dev_routes.send_digests_now = self.send_digests_now
+        self.app.app.register_blueprint(dev_routes.bp)
+
+    def deliver_mail(self) -> int:
+        """Send what the digest queue holds; copy what SES accepted into the outbox. Returns the emails sent."""
+        with self.mail_lock:
+            self.digests.pump()
+            return self.outbox.collect()
+
+    def send_digests_now(self, everyone: bool) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        from functions.digest.plan import enqueue_due
+
+        report = enqueue_due(datetime.now(UTC), everyone=everyone)
+        sent = self.deliver_mail()
+        return {
+            "queued": report.employees,
+            "sent": sent,
+            "already_sent_or_skipped": report.employees - sent,
+            "outbox": f"http://localhost:{self.port}/dev/outbox/",
+        }
 
     def _count_events(self, event: dict[str, Any]) -> dict[str, Any]:
         context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="count_events")
@@ -128,6 +167,7 @@ class Runner:
             try:
                 self.pump.pump()
                 self.schedules.run_due()
+                self.deliver_mail()
                 if time.monotonic() - last_save > save_every:
                     self.save()
                     last_save = time.monotonic()
@@ -158,6 +198,7 @@ class Runner:
             f"  Leaderboard (JSON): {base}/api/leaderboard?period=week   (also: &team=Sales, period=month|all)",
             f"  Health:             {base}/api/health",
             f"  Admin form:         {base}/admin  (sign in with the admin token below)",
+            f"  Sent mail:          {base}/dev/outbox/  (`make digest ALL=1` sends everyone's digest now)",
             f"Admin token: {self.admin_token}",
             "Demo share links: open one in a browser; it records the share and sends you to the network with",
             "the employee's tracked short link. Open that short link and the click shows on the leaderboard.",

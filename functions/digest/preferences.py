@@ -1,0 +1,59 @@
+"""The digest's own links: the preferences page and unsubscribing (RFC 8058 one-click, and mailto).
+
+Unsubscribe links are signed for their own purpose and live a year: a link in an old email must still
+work long after the employee token in it (90 days) has expired, and it can do only one harmless thing.
+The preferences page uses the ordinary employee token (it changes more than one switch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from email.utils import parseaddr
+from urllib.parse import quote
+
+from functions.config import settings
+from functions.directory.tokens import employee_from_purpose_token, purpose_token
+
+UNSUBSCRIBE = "unsubscribe"
+UNSUBSCRIBE_LIFETIME_DAYS = 365
+
+
+def unsubscribe_token(employee_id: str, expires_at: int | None = None) -> str:
+    return purpose_token(UNSUBSCRIBE, employee_id, UNSUBSCRIBE_LIFETIME_DAYS, expires_at)
+
+
+def employee_from_unsubscribe_token(token: str | None) -> str:
+    """The employee an unsubscribe token names; SignatureError when it is missing, forged or expired."""
+    return employee_from_purpose_token(
+        UNSUBSCRIBE, token, "This unsubscribe link is incomplete. Use the link from your email."
+    )
+
+
+def preferences_url(employee_id: str) -> str:
+    from functions.directory.tokens import employee_token
+
+    return f"{settings().api_base_url}/preferences?token={quote(employee_token(employee_id))}"
+
+
+def unsubscribe_url(employee_id: str) -> str:
+    """The one-click target of List-Unsubscribe: a POST there unsubscribes, a GET only asks."""
+    return f"{settings().api_base_url}/unsubscribe?token={quote(unsubscribe_token(employee_id))}"
+
+
+def unsubscribe_mailto(employee_id: str) -> str:
+    """mailto:unsubscribe@<the sender's domain> with the signed token as the subject."""
+    domain = parseaddr(settings().mail_from)[1].rpartition("@")[2] or "example.com"
+    return f"mailto:unsubscribe@{domain}?subject={quote('unsubscribe ' + unsubscribe_token(employee_id))}"
+
+
+def unsubscribe(employee_id: str) -> bool:
+    """Turn the employee's digests off (history kept); False when no such employee. Idempotent."""
+    from functions.directory.store import EmployeeStore
+
+    store = EmployeeStore()
+    employee = store.get(employee_id)
+    if employee is None:
+        return False
+    if employee.digest_cadence != "off":
+        store.put(replace(employee, digest_cadence="off"))  # put keeps the digest_due index in step
+    return True
