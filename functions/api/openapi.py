@@ -250,6 +250,23 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(403,),
     ),
     Operation(
+        "GET",
+        "/preferences",
+        "The employee's digest preferences page (cadence, weekday, language, topics, unsubscribe)",
+        "digests",
+        params=(Param("token", "query", "The employee token from the digest", required=True),),
+        content_type="text/html",
+        errors=(403, 404),
+    ),
+    Operation(
+        "POST",
+        "/preferences",
+        "Save the preferences form (application/x-www-form-urlencoded: token, cadence, weekday, language, topics)",
+        "digests",
+        content_type="text/html",
+        errors=(400, 403, 404, 413),
+    ),
+    Operation(
         "PUT",
         "/api/me/name-visibility",
         "An employee shows or hides their name on leaderboards (Authorization: Employee <token>)",

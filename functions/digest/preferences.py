@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from functions.config import settings
 from functions.directory.tokens import employee_from_purpose_token, purpose_token
+
+if TYPE_CHECKING:
+    from functions.directory.model import Employee
 
 UNSUBSCRIBE = "unsubscribe"
 UNSUBSCRIBE_LIFETIME_DAYS = 365
@@ -55,5 +59,52 @@ def unsubscribe(employee_id: str) -> bool:
     if employee is None:
         return False
     if employee.digest_cadence != "off":
-        store.put(replace(employee, digest_cadence="off"))  # put keeps the digest_due index in step
+        store.put(replace(employee, digest_cadence="off", updated_at=_now()))  # put keeps digest_due in step
     return True
+
+
+def update_preferences(employee_id: str, form: dict[str, str]) -> tuple[Employee | None, dict[str, str]]:
+    """Apply the preferences form (cadence, weekday, language, topics); the employee, or the fields' errors.
+
+    Nothing is written unless every field is valid.
+    """
+    from functions.directory.model import (
+        EmployeeFieldError,
+        normalise_cadence,
+        normalise_locale,
+        normalise_topics,
+    )
+    from functions.directory.store import EmployeeStore
+
+    store = EmployeeStore()
+    employee = store.get(employee_id)
+    if employee is None or not employee.active:
+        return None, {"token": "names nobody in the directory"}
+    errors: dict[str, str] = {}
+    changes: dict[str, object] = {}
+    cadence = form.get("cadence", "")
+    spelled = f"weekly:{form.get('weekday', '')}" if cadence == "weekly" else cadence
+    for name, value, rule in (
+        ("cadence", spelled, normalise_cadence),
+        ("language", form.get("language", ""), normalise_locale),
+        ("topics", form.get("topics", "").replace(",", ";"), normalise_topics),
+    ):
+        try:
+            changes[name] = rule(value)
+        except EmployeeFieldError as exc:
+            errors["weekday" if name == "cadence" and cadence == "weekly" else name] = str(exc)
+    if errors:
+        return employee, errors
+    updated = replace(
+        employee, digest_cadence=changes["cadence"], locale=changes["language"], topics=changes["topics"]
+    )
+    if updated != employee:
+        updated = replace(updated, updated_at=_now())
+        store.put(updated)  # put keeps the digest_due index in step
+    return updated, {}
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
