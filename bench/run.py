@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bench.common import ROOT, moto_world
 
-SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan")
+SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan", "digest_send")
 
 
 def _section(title: str, produce: Callable[[], list[str]]) -> None:
@@ -73,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import digest_plan
 
         _section("6. digest planning at size (moto in-process)", lambda: digest_plan.report(digest_plan.run()))
+    if "digest_send" in chosen:
+        from bench import digest_send
+
+        _section("7. a digest run and its re-run (moto in-process)", lambda: digest_send.report(digest_send.run()))
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0
 
