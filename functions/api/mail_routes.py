@@ -1,19 +1,26 @@
-"""The digest's unsubscribe link: RFC 8058 one-click (POST), and a page that asks first (GET).
+"""The digest's own links: RFC 8058 one-click unsubscribe, the page that asks first, the preferences page.
 
-A GET never unsubscribes: mail scanners open every link in a message. The POST needs no page, cookie
-or login — only the signed token the List-Unsubscribe header carries.
+A GET never unsubscribes: mail scanners open every link in a message. The one-click POST needs no page,
+cookie or login — only the signed token the List-Unsubscribe header carries. The pages speak the
+employee's language (the request's Accept-Language when the link names nobody), load nothing from anyone
+else, and keep the token to themselves (Referrer-Policy: no-referrer, no-store).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from functions.api import http
 
+if TYPE_CHECKING:
+    from functions.directory.model import Employee
+
 bp = Blueprint(__name__)
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/json"]
+MAX_FORM = 10_000  # bytes: the preferences form is a few hundred
+LANGUAGES = (("en", "English"), ("pl", "Polski"), ("lt", "Lietuvių"), ("ru", "Русский"))  # each in itself
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
@@ -23,18 +30,21 @@ _PAGE_HEADERS = {
 
 @bp.route("/unsubscribe", methods=["POST"], content_types=FORM_TYPES)
 def unsubscribe_one_click() -> Response:
+    # The body (List-Unsubscribe=One-Click, urlencoded or multipart) is not read: the signed token alone
+    # decides, so a mail provider that sends something slightly different still unsubscribes its user.
     from functions.digest.preferences import employee_from_unsubscribe_token, unsubscribe
     from functions.signing import SignatureError
 
-    token = (bp.current_request.query_params or {}).get("token")
+    request = bp.current_request
     try:
-        employee_id = employee_from_unsubscribe_token(token)
+        employee_id = employee_from_unsubscribe_token((request.query_params or {}).get("token"))
     except SignatureError as exc:
         return http.error(403, "the unsubscribe link is not valid", {"token": str(exc)})
-    if not unsubscribe(employee_id):
+    employee = unsubscribe(employee_id)
+    if employee is None:
         return http.error(404, "no such employee", {"token": "names nobody in the directory"})
-    if "text/html" in (bp.current_request.headers.get("accept") or ""):  # the confirmation page's own button
-        return _page(200, "You are unsubscribed", "You will get no more digest emails. Thank you for sharing.")
+    if "text/html" in (request.headers.get("accept") or ""):  # the confirmation page's own button
+        return _page(200, "unsubscribe.html", employee.locale, state="done")
     headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": http.NO_STORE}
     return Response(body="unsubscribed\n", status_code=200, headers=headers)
 
@@ -46,80 +56,145 @@ def unsubscribe_page() -> Response:
 
     token = (bp.current_request.query_params or {}).get("token") or ""
     try:
-        employee_from_unsubscribe_token(token)
+        employee = _employee(employee_from_unsubscribe_token(token))
     except SignatureError as exc:
-        return _page(403, "This link does not work", str(exc))
-    return _page(200, "Unsubscribe from Chorus digests?", "You can come back any time.", token=token)
-
-
-def _page(status: int, title: str, message: str, token: str | None = None) -> Response:
-    from functions.pages import render
-
-    page = render("unsubscribe.html", title=title, message=message, unsubscribe_token=token)
-    response = http.html(status, page)
-    response.headers.update(_PAGE_HEADERS)
-    return response
+        return _problem(403, exc.reason)
+    if employee is None:
+        return _problem(404, "gone")
+    return _page(200, "unsubscribe.html", employee.locale, state="ask", token=token)
 
 
 @bp.route("/preferences", methods=["GET"])
 def preferences_page() -> Response:
-    from functions.directory.store import EmployeeStore
     from functions.directory.tokens import employee_from_token
     from functions.signing import SignatureError
 
     token = (bp.current_request.query_params or {}).get("token") or ""
     try:
-        employee = EmployeeStore().get(employee_from_token(token))
+        employee = _employee(employee_from_token(token))
     except SignatureError as exc:
-        return _page(403, "This link does not work", str(exc))
+        return _problem(403, exc.reason)
     if employee is None or not employee.active:
-        return _page(404, "This link does not work", "It belongs to someone who is no longer in the programme.")
+        return _problem(404, "gone")
     return _preferences(200, employee, token)
 
 
 @bp.route("/preferences", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
 def save_preferences() -> Response:
-    from urllib.parse import parse_qsl
+    from urllib.parse import parse_qs
 
-    from functions.digest.preferences import update_preferences
+    from functions.digest.preferences import PreferencesError, unsubscribe, update_preferences
+    from functions.directory.model import EmployeeNotFoundError
     from functions.directory.tokens import employee_from_token
     from functions.signing import SignatureError
 
     raw = bp.current_request.raw_body or b""
-    if len(raw) > 10_000:
-        return _page(413, "Too much", "The form sent more than it could hold.")
-    form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    if len(raw) > MAX_FORM:
+        return _problem(413, "too_large")
+    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    token = _last(form, "token")
     try:
-        employee_id = employee_from_token(form.get("token"))
+        employee_id = employee_from_token(token)
     except SignatureError as exc:
-        return _page(403, "This link does not work", str(exc))
-    employee, errors = update_preferences(employee_id, form)
-    if employee is None:
-        return _page(404, "This link does not work", "It belongs to someone who is no longer in the programme.")
-    if errors:
-        return _preferences(400, employee, form.get("token", ""), errors=errors, form=form)
-    saved = "Saved. You will get no more digests." if employee.digest_cadence == "off" else "Saved."
-    return _preferences(200, employee, form.get("token", ""), saved=saved)
+        return _problem(403, exc.reason)
+    if _last(form, "action") == "unsubscribe":  # the Unsubscribe button works whatever else the form holds
+        employee = unsubscribe(employee_id)
+        if employee is None or not employee.active:
+            return _problem(404, "gone")
+        return _preferences(200, employee, token, note="unsubscribed")
+    cadence = _last(form, "cadence")
+    chosen = [*form.get("topics", []), *_last(form, "other_topics").replace(";", ",").split(",")]
+    try:
+        employee = update_preferences(
+            employee_id,
+            f"weekly:{_last(form, 'weekday')}" if cadence == "weekly" else cadence,
+            [topic for topic in chosen if topic.strip()],
+            _last(form, "language"),
+        )
+    except EmployeeNotFoundError:
+        return _problem(404, "gone")
+    except PreferencesError as exc:
+        stored = _employee(employee_id)
+        if stored is None:
+            return _problem(404, "gone")
+        errors = {("weekday" if name == "cadence" and cadence == "weekly" else name): True for name in exc.fields}
+        return _preferences(400, stored, token, errors=errors, form=form)
+    return _preferences(200, employee, token, note="saved")
 
 
 def _preferences(
-    status: int, employee: Any, token: str, *, saved: str = "", errors: dict | None = None, form: dict | None = None
+    status: int,
+    employee: Employee,
+    token: str,
+    *,
+    note: str = "",
+    errors: dict[str, bool] | None = None,
+    form: dict[str, list[str]] | None = None,
 ) -> Response:
+    """The form with the employee's settings, or (after an error) with what they sent."""
+    from babel.dates import get_day_names
+
+    from functions.digest.preferences import known_topics
     from functions.directory.model import WEEKDAYS
-    from functions.pages import render
 
     cadence, _, weekday = employee.digest_cadence.partition(":")
-    values = {
-        "cadence": cadence,
-        "weekday": weekday or "monday",
-        "language": employee.locale,
-        "topics": ", ".join(employee.topics),
-        **{k: v for k, v in (form or {}).items() if k in ("cadence", "weekday", "language", "topics")},
-    }
-    page = render(
-        "preferences.html", employee=employee, token=token, weekdays=WEEKDAYS, saved=saved, errors=errors or {},
+    chosen, other = list(employee.topics), ""
+    values = {"cadence": cadence, "weekday": weekday or "monday", "language": employee.locale}
+    if form is not None:
+        values.update({name: _last(form, name) for name in values if name in form})
+        chosen, other = form.get("topics", []), _last(form, "other_topics")
+    offered = list(dict.fromkeys([*employee.topics, *known_topics()]))
+    names = get_day_names("wide", locale=employee.locale)
+    return _page(
+        status,
+        "preferences.html",
+        employee.locale,
+        name=employee.name,
+        token=token,
+        note=note,
+        errors=errors or {},
+        weekdays=[(day, names[number][:1].upper() + names[number][1:]) for number, day in enumerate(WEEKDAYS)],
+        languages=LANGUAGES,
+        topics=[(topic, topic in chosen) for topic in offered],
+        other_topics=other,
         **values,
     )
+
+
+def _problem(status: int, reason: str) -> Response:
+    """A gentle page for a link that cannot be used, in the reader's language (never a stack trace)."""
+    return _page(status, "link_problem.html", _request_locale(), reason=reason)
+
+
+def _page(status: int, template: str, locale: str, **context: Any) -> Response:
+    from functions.i18n import supported_locale, template_callables
+    from functions.pages import render
+
+    locale = supported_locale(locale)
+    callables = template_callables(locale)
+    page = render(template, lang=locale, _=callables["gettext"], **callables, **context)
     response = http.html(status, page)
     response.headers.update(_PAGE_HEADERS)
     return response
+
+
+def _employee(employee_id: str) -> Employee | None:
+    from functions.directory.store import EmployeeStore
+
+    return EmployeeStore().get(employee_id)
+
+
+def _request_locale() -> str:
+    """The first Chorus language in Accept-Language (readers list theirs in order of preference)."""
+    from functions.i18n import DEFAULT_LOCALE, LOCALES
+
+    for part in (bp.current_request.headers.get("accept-language") or "").split(","):
+        language = part.split(";", 1)[0].strip().replace("_", "-").split("-", 1)[0].lower()
+        if language in LOCALES:
+            return language
+    return DEFAULT_LOCALE
+
+
+def _last(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    return values[-1].strip() if values else ""

@@ -247,7 +247,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "digests",
         params=(Param("token", "query", "The signed unsubscribe token", required=True),),
         content_type="text/html",
-        errors=(403,),
+        errors=(403, 404),
     ),
     Operation(
         "GET",
@@ -261,7 +261,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
         "/preferences",
-        "Save the preferences form (application/x-www-form-urlencoded: token, cadence, weekday, language, topics)",
+        "Save the preferences form (application/x-www-form-urlencoded: token, cadence, weekday, language, "
+        "topics (repeated), other_topics; action=unsubscribe turns digests off whatever the rest holds)",
         "digests",
         content_type="text/html",
         errors=(400, 403, 404, 413),

@@ -1,25 +1,50 @@
 """The digest's own links: the preferences page and unsubscribing (RFC 8058 one-click, and mailto).
 
-Unsubscribe links are signed for their own purpose and live a year: a link in an old email must still
-work long after the employee token in it (90 days) has expired, and it can do only one harmless thing.
-The preferences page uses the ordinary employee token (it changes more than one switch).
+Two kinds of signed link, each with a key derived for its purpose alone:
+
+- Unsubscribe links (List-Unsubscribe, https and mailto) live a year: a link in an old email must still
+  work long after the employee token in it (90 days) has expired, and it can do only one harmless thing.
+- The preferences page uses the ordinary employee token: it changes more than one switch, so it lives
+  no longer than the digest's other personal links; an expired one shows a gentle page that points to the
+  latest digest (whose unsubscribe links still work).
+
+The composer calls preferences_url, unsubscribe_url and unsubscribe_mailto; the routes call the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
 from functions.config import settings
 from functions.directory.tokens import employee_from_purpose_token, purpose_token
 
 if TYPE_CHECKING:
+    from functions.content.store import ContentStore
     from functions.directory.model import Employee
+    from functions.directory.store import EmployeeStore
 
+T = TypeVar("T")
 UNSUBSCRIBE = "unsubscribe"
 UNSUBSCRIBE_LIFETIME_DAYS = 365
+KNOWN_TOPICS = 24  # checkboxes offered on the page; anything else goes in "other topics"
+TOPICS_READ = 50  # the newest published items whose topics are offered (one Query)
+TOPICS_CACHE_SECONDS = 600
+
+_known_topics: tuple[float, tuple[str, ...]] | None = None  # (read at, topics): per warm container
+
+
+class PreferencesError(ValueError):
+    """Some preferences break their rules; ``fields`` names each (cadence, language, topics) and why."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
+        self.fields = fields
 
 
 def unsubscribe_token(employee_id: str, expires_at: int | None = None) -> str:
@@ -34,6 +59,7 @@ def employee_from_unsubscribe_token(token: str | None) -> str:
 
 
 def preferences_url(employee_id: str) -> str:
+    """``<api>/preferences?token=<employee token>``: the visible "Email preferences" link of a digest."""
     from functions.directory.tokens import employee_token
 
     return f"{settings().api_base_url}/preferences?token={quote(employee_token(employee_id))}"
@@ -50,61 +76,103 @@ def unsubscribe_mailto(employee_id: str) -> str:
     return f"mailto:unsubscribe@{domain}?subject={quote('unsubscribe ' + unsubscribe_token(employee_id))}"
 
 
-def unsubscribe(employee_id: str) -> bool:
-    """Turn the employee's digests off (history kept); False when no such employee. Idempotent."""
-    from functions.directory.store import EmployeeStore
+def unsubscribe(employee_id: str, now: datetime | None = None, store: EmployeeStore | None = None) -> Employee | None:
+    """Turn the employee's digests off (history kept): the employee as now, None when there is no such one.
 
-    store = EmployeeStore()
+    Idempotent: an employee whose digests are already off is not written again.
+    """
+    from functions.directory.model import EmployeeNotFoundError
+
+    store = store or _employees()
     employee = store.get(employee_id)
-    if employee is None:
-        return False
-    if employee.digest_cadence != "off":
-        store.put(replace(employee, digest_cadence="off", updated_at=_now()))  # put keeps digest_due in step
-    return True
+    if employee is None or employee.digest_cadence == "off":
+        return employee
+    try:
+        return store.set_digest_preferences(employee_id, "off", at=_stamp(now))
+    except EmployeeNotFoundError:
+        return None
 
 
-def update_preferences(employee_id: str, form: dict[str, str]) -> tuple[Employee | None, dict[str, str]]:
-    """Apply the preferences form (cadence, weekday, language, topics); the employee, or the fields' errors.
+def update_preferences(
+    employee_id: str,
+    cadence: str,
+    topics: Iterable[str],
+    language: str,
+    now: datetime | None = None,
+    store: EmployeeStore | None = None,
+) -> Employee:
+    """Save the employee's own choices: cadence (``daily``, ``weekly:<day>``, ``off``), topics, language.
 
-    Nothing is written unless every field is valid.
+    Raises PreferencesError naming every bad field (nothing is written then), EmployeeNotFoundError for an
+    unknown or offboarded employee.
     """
     from functions.directory.model import (
         EmployeeFieldError,
+        EmployeeNotFoundError,
         normalise_cadence,
         normalise_locale,
         normalise_topics,
     )
-    from functions.directory.store import EmployeeStore
 
-    store = EmployeeStore()
+    store = store or _employees()
     employee = store.get(employee_id)
     if employee is None or not employee.active:
-        return None, {"token": "names nobody in the directory"}
+        raise EmployeeNotFoundError(employee_id)
     errors: dict[str, str] = {}
-    changes: dict[str, object] = {}
-    cadence = form.get("cadence", "")
-    spelled = f"weekly:{form.get('weekday', '')}" if cadence == "weekly" else cadence
-    for name, value, rule in (
-        ("cadence", spelled, normalise_cadence),
-        ("language", form.get("language", ""), normalise_locale),
-        ("topics", form.get("topics", "").replace(",", ";"), normalise_topics),
-    ):
+
+    def checked(name: str, rule: Callable[[str], T], value: str) -> T | None:
         try:
-            changes[name] = rule(value)
+            return rule(value)
         except EmployeeFieldError as exc:
-            errors["weekday" if name == "cadence" and cadence == "weekly" else name] = str(exc)
-    if errors:
-        return employee, errors
-    updated = replace(
-        employee, digest_cadence=changes["cadence"], locale=changes["language"], topics=changes["topics"]
-    )
-    if updated != employee:
-        updated = replace(updated, updated_at=_now())
-        store.put(updated)  # put keeps the digest_due index in step
-    return updated, {}
+            errors[name] = str(exc)
+            return None
+
+    new_cadence = checked("cadence", normalise_cadence, cadence)
+    new_locale = checked("language", normalise_locale, language)
+    new_topics = checked("topics", normalise_topics, ";".join(topics))
+    if new_cadence is None or new_locale is None or new_topics is None:
+        raise PreferencesError(errors)
+    if (new_cadence, new_locale, new_topics) == (employee.digest_cadence, employee.locale, employee.topics):
+        return employee  # saving an unchanged form writes nothing
+    return store.set_digest_preferences(employee_id, new_cadence, new_locale, new_topics, at=_stamp(now))
 
 
-def _now() -> str:
-    from datetime import UTC, datetime
+def known_topics(now: datetime | None = None, store: ContentStore | None = None) -> tuple[str, ...]:
+    """Topics to offer as checkboxes: those of the newest published items, most used first.
 
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    One Query on the feed index (never a Scan), kept for ten minutes per warm Lambda: the page is opened
+    rarely (and prefetched by mail scanners), and a topic that is new this minute can still be typed in.
+    """
+    global _known_topics
+    moment = time.monotonic()
+    if store is None and _known_topics is not None and moment - _known_topics[0] < TOPICS_CACHE_SECONDS:
+        return _known_topics[1]
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from functions.content.feed import feed
+
+    try:
+        items = feed(limit=TOPICS_READ, now=now, store=store).items
+    except (BotoCoreError, ClientError):
+        return ()  # the page still works: topics can be typed in, and the next view tries again
+    counts = Counter(topic for item in items for topic in item.topics)
+    topics = tuple(sorted(counts, key=lambda topic: (-counts[topic], topic))[:KNOWN_TOPICS])
+    if store is None:
+        _known_topics = (moment, topics)
+    return topics
+
+
+def forget_known_topics() -> None:
+    """Drop the cached topics (tests; a warm Lambda keeps them ten minutes)."""
+    global _known_topics
+    _known_topics = None
+
+
+def _employees() -> EmployeeStore:
+    from functions.directory.store import EmployeeStore
+
+    return EmployeeStore()
+
+
+def _stamp(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")

@@ -146,6 +146,30 @@ class EmployeeStore:
     def set_show_name(self, employee_id: str, show_name: bool, at: str) -> Employee:
         return self._update(employee_id, "SET #show = :show, #updated = :at", {":show": show_name, ":at": at})
 
+    def set_digest_preferences(
+        self,
+        employee_id: str,
+        cadence: str,
+        locale: str | None = None,
+        topics: Sequence[str] | None = None,
+        *,
+        at: str,
+    ) -> Employee:
+        """The employee's own digest choices (already normalised; None keeps a field as it is).
+
+        A partial update, so a bounce suppression or an import landing meanwhile is never overwritten; the
+        digest slot follows the new cadence.
+        """
+        assignments = ["#cadence = :cadence", "#updated = :at"]
+        values: dict[str, Any] = {":cadence": cadence, ":at": at}
+        if locale is not None:
+            assignments.append("#locale = :locale")
+            values[":locale"] = locale
+        if topics is not None:
+            assignments.append("#topics = :topics")
+            values[":topics"] = list(topics)
+        return self._update(employee_id, "SET " + ", ".join(assignments), values)
+
     def suppress_mail(self, employee_id: str, reason: str, at: str) -> Employee:
         """Stop mail to this employee's address; a repeated or later notice keeps the first reason and time."""
         return self._update(
@@ -164,6 +188,9 @@ class EmployeeStore:
             "#updated": "updated_at",
             "#show": "show_name",
             "#suppressed": "mail_suppressed",
+            "#cadence": "digest_cadence",
+            "#locale": "locale",
+            "#topics": "topics",
             "#slot": DIGEST_SLOT,
         }
         try:

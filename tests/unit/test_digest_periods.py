@@ -279,11 +279,10 @@ def test_selection_invariants(candidates: list[ContentItem], seen: set[str], lim
     chosen = choose_items(candidates, ANNA, NOW, received=seen, shared=set(), limit=limit, company_share=share)
     cap = max(0, min(limit, MAX_ITEMS))
     ids = [c.id for c in chosen]
-    eligible = {
-        c.id: c
-        for c in candidates
-        if c.id not in seen and c.language in ("pl", "en") and c.status_at(NOW) == "published"
-    }
+    eligible: dict[str, ContentItem] = {}
+    for c in candidates:  # a repeated id is one item: the first published one
+        if c.id not in seen and c.language in ("pl", "en") and c.status_at(NOW) == "published":
+            eligible.setdefault(c.id, c)
     assert len(chosen) <= cap and len(set(ids)) == len(ids)
     assert all(c.id in eligible for c in chosen)
     # Full unless everything eligible was taken.
