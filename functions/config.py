@@ -32,6 +32,9 @@ class Settings:
     link_cache_seconds: int = 300
     points_per_unique_human_click: int = 10
     points_per_share: int = 1
+    digest_hour: int = 8  # local delivery hour
+    digest_items: int = 8  # items per digest (at most 10)
+    digest_company_share: float = 0.2  # share of company content; the rest third-party (the Dell rule)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -64,6 +67,9 @@ class Settings:
             link_cache_seconds=_positive_int(env, "LINK_CACHE_SECONDS", 300),
             points_per_unique_human_click=_positive_int(env, "POINTS_PER_UNIQUE_HUMAN_CLICK", 10),
             points_per_share=_positive_int(env, "POINTS_PER_SHARE", 1),
+            digest_hour=_bounded_int(env, "DIGEST_HOUR", 8, 0, 23),
+            digest_items=_bounded_int(env, "DIGEST_ITEMS", 8, 1, 10),
+            digest_company_share=_fraction(env, "DIGEST_COMPANY_SHARE", 0.2),
         )
 
 
@@ -77,6 +83,26 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def _bounded_int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _positive_int(env, name, default)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _fraction(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {value}")
     return value
 
 

@@ -31,8 +31,8 @@ class Composer:
     """``compose(employee_id, period)`` for deliver.send_batch; None or SkipDigest when there is nothing to send."""
 
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    limit: int = 8
-    company_share: float = 0.2
+    limit: int = field(default_factory=lambda: settings().digest_items)
+    company_share: float = field(default_factory=lambda: settings().digest_company_share)
     _pool: CandidatePool | None = None
     _ranks: dict[str, int] | None = None
 

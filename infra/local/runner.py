@@ -132,9 +132,10 @@ class Runner:
     def send_digests_now(self, everyone: bool) -> dict[str, Any]:
         from datetime import UTC, datetime
 
+        from functions.config import settings
         from functions.digest.plan import enqueue_due
 
-        report = enqueue_due(datetime.now(UTC), everyone=everyone)
+        report = enqueue_due(datetime.now(UTC), hour=settings().digest_hour, everyone=everyone)
         sent = self.deliver_mail()
         return {
             "queued": report.employees,

@@ -1,0 +1,45 @@
+"""Settings from the environment: the digest's knobs and clear errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.config import Settings
+
+
+def test_digest_defaults_are_eight_items_at_eight_with_the_dell_rule() -> None:
+    settings = Settings.from_env({})
+    assert (settings.digest_hour, settings.digest_items, settings.digest_company_share) == (8, 8, 0.2)
+
+
+def test_digest_settings_are_read_from_the_environment() -> None:
+    settings = Settings.from_env({"DIGEST_HOUR": "7", "DIGEST_ITEMS": "10", "DIGEST_COMPANY_SHARE": "0.5"})
+    assert (settings.digest_hour, settings.digest_items, settings.digest_company_share) == (7, 10, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("DIGEST_HOUR", "24", "between 0 and 23"),
+        ("DIGEST_ITEMS", "11", "between 1 and 10"),
+        ("DIGEST_ITEMS", "0", "between 1 and 10"),
+        ("DIGEST_COMPANY_SHARE", "1.5", "between 0 and 1"),
+        ("DIGEST_COMPANY_SHARE", "a fifth", "a number"),
+        ("MAIL_CONFIGURATION_SET", "", None),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str, says: str | None) -> None:
+    if says is None:
+        assert Settings.from_env({name: value}).mail_configuration_set is None
+        return
+    with pytest.raises(ValueError, match=f"{name} must be .*{says}"):
+        Settings.from_env({name: value})
+
+
+def test_the_worker_takes_its_item_count_and_mix_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from functions.digest import compose
+
+    configured = Settings.from_env({"DIGEST_ITEMS": "5", "DIGEST_COMPANY_SHARE": "0.4"})
+    monkeypatch.setattr(compose, "settings", lambda: configured)
+    composer = compose.Composer()
+    assert (composer.limit, composer.company_share) == (5, 0.4)
