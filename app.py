@@ -23,6 +23,7 @@ EVENTS_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-events
 STAGE = os.environ.get("CHORUS_STAGE", "dev")
 DIGEST_QUEUE = f"chorus-{STAGE}-digests"  # infra/template.yaml's DigestQueue
 MAIL_FEEDBACK_TOPIC = f"chorus-{STAGE}-mail-feedback"  # SES bounces and complaints (MailFeedbackTopic)
+UNSUBSCRIBE_MAIL_TOPIC = f"chorus-{STAGE}-unsubscribe-mail"  # mail to the unsubscribe address (UnsubscribeMailTopic)
 NO_STORE = http.NO_STORE
 
 
@@ -220,3 +221,20 @@ def count_events(event: Any) -> dict[str, list[dict[str, str]]]:
     from functions.stats.counters import apply_stream_batch
 
     return apply_stream_batch(event.to_dict()["Records"])
+
+
+@app.on_sns_message(topic=UNSUBSCRIBE_MAIL_TOPIC, name="unsubscribe_mail")
+def unsubscribe_mail(event: Any) -> dict[str, Any]:
+    """An email to the unsubscribe address (the mailto half of List-Unsubscribe) turns that digest off."""
+    from functions.digest.inbound import handle_unsubscribe_mail
+    from functions.digest.suppression import SesNotificationError
+
+    try:
+        outcome = handle_unsubscribe_mail(event.message)
+    except SesNotificationError as exc:
+        observability.logger().warning("malformed_unsubscribe_mail", extra={"error": str(exc)})
+        return {"unsubscribed": 0}
+    if outcome.ignored_because:
+        observability.logger().info("unsubscribe_mail_ignored", extra={"reason": outcome.ignored_because})
+    return {"unsubscribed": int(outcome.unsubscribed is not None)}
+

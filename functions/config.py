@@ -23,6 +23,7 @@ class Settings:
     digest_queue_name: str
     mail_from: str
     mail_configuration_set: str | None
+    unsubscribe_address: str  # where mailto unsubscribes go (an SES receipt rule reads it)
     site_bucket: str
     secret_parameter: str
     short_base_url: str
@@ -45,6 +46,7 @@ class Settings:
             return env.get(f"{name.upper()}_TABLE", f"chorus-{stage}-{name}")
 
         base = env.get("API_BASE_URL", "http://localhost:8000").rstrip("/")
+        mail_from = env.get("MAIL_FROM", "Chorus <chorus@example.com>")
         return cls(
             links_table=table("links"),
             events_table=table("events"),
@@ -56,8 +58,9 @@ class Settings:
             suggestions_table=table("suggestions"),
             digests_table=table("digests"),
             digest_queue_name=env.get("DIGEST_QUEUE_NAME", f"chorus-{stage}-digests"),
-            mail_from=env.get("MAIL_FROM", "Chorus <chorus@example.com>"),
+            mail_from=mail_from,
             mail_configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
+            unsubscribe_address=env.get("UNSUBSCRIBE_ADDRESS") or _unsubscribe_address(mail_from),
             site_bucket=env.get("SITE_BUCKET", f"chorus-{stage}-site-000000000000"),
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
             short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),
@@ -84,6 +87,12 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {value}")
     return value
+
+
+def _unsubscribe_address(mail_from: str) -> str:
+    from email.utils import parseaddr
+
+    return f"unsubscribe@{parseaddr(mail_from)[1].rpartition('@')[2] or 'example.com'}"
 
 
 def _bounded_int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -17,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from email.utils import parseaddr
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
@@ -71,9 +70,9 @@ def unsubscribe_url(employee_id: str) -> str:
 
 
 def unsubscribe_mailto(employee_id: str) -> str:
-    """mailto:unsubscribe@<the sender's domain> with the signed token as the subject."""
-    domain = parseaddr(settings().mail_from)[1].rpartition("@")[2] or "example.com"
-    return f"mailto:unsubscribe@{domain}?subject={quote('unsubscribe ' + unsubscribe_token(employee_id))}"
+    """mailto:<the unsubscribe address> with the signed token as the subject (functions.digest.inbound reads it)."""
+    address = settings().unsubscribe_address
+    return f"mailto:{address}?subject={quote('unsubscribe ' + unsubscribe_token(employee_id))}"
 
 
 def unsubscribe(employee_id: str, now: datetime | None = None, store: EmployeeStore | None = None) -> Employee | None:

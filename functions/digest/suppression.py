@@ -54,7 +54,7 @@ def handle_ses_notification(
     ``sns_message`` is the SNS ``Message`` (a JSON string, as Chalice's ``event.message`` gives it), the
     parsed notification, or a whole SNS envelope (``{"Type": "Notification", "Message": …}``).
     """
-    notification = _notification(sns_message)
+    notification = notification_of(sns_message)
     kind = notification.get("notificationType") or notification.get("eventType")
     if not isinstance(kind, str) or not kind:
         raise SesNotificationError("not an SES notification: notificationType (or eventType) is missing")
@@ -102,14 +102,15 @@ def _suppress(
     return SuppressionOutcome(kind, tuple(suppressed), tuple(unknown))
 
 
-def _notification(sns_message: str | dict[str, Any]) -> dict[str, Any]:
+def notification_of(sns_message: str | dict[str, Any]) -> dict[str, Any]:
+    """The SES notification inside an SNS message (a JSON string, a dict, or a whole SNS envelope)."""
     message: Any = sns_message
     if isinstance(message, (str, bytes)):
         message = _json(message, "the SNS message")
     if not isinstance(message, dict):
         raise SesNotificationError(f"expected a JSON object, got {type(message).__name__}")
     if message.get("Type") == "Notification" and "Message" in message:  # a whole SNS envelope
-        return _notification(message["Message"])
+        return notification_of(message["Message"])
     return message
 
 

@@ -8,7 +8,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -174,3 +174,36 @@ def test_the_list_unsubscribe_link_unsubscribes_in_one_click_and_a_get_only_asks
     sent_before = len(sent_mail())
     assert run_schedule(client.lambda_)["employees"] == 1  # she is no longer planned
     assert sent_before == 2
+
+
+def inbound_mail(subject: str, spam: str = "PASS") -> dict[str, Any]:
+    notice = {
+        "notificationType": "Received",
+        "receipt": {"spamVerdict": {"status": spam}, "virusVerdict": {"status": "PASS"},
+                    "recipients": [settings().unsubscribe_address]},
+        "mail": {"source": "someone@elsewhere.example", "destination": [settings().unsubscribe_address],
+                 "commonHeaders": {"subject": subject, "to": [settings().unsubscribe_address]}},
+    }
+    return {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notice), "Subject": "",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:chorus-dev-unsubscribe-mail", "Timestamp": RUN,
+            "MessageAttributes": {}, "MessageId": "m2"}}]}
+
+
+def test_the_mailto_unsubscribe_from_the_header_turns_the_digest_off(client: Any, people: list[Employee]) -> None:
+    run_schedule(client.lambda_)
+    client.lambda_.invoke("send_digests", sqs_event(queued()))
+    ola = next(m for m in sent_mail() if "ola@example.com" in str(m["To"]))
+    mailto = urlsplit(str(ola["List-Unsubscribe"]).split("<mailto:", 1)[1].split(">", 1)[0])
+    assert mailto.path == settings().unsubscribe_address
+    subject = parse_qs(mailto.query)["subject"][0]  # what the mail client puts in the subject line
+    store = EmployeeStore()
+
+    assert client.lambda_.invoke("unsubscribe_mail", inbound_mail(subject, spam="FAIL")).payload == {"unsubscribed": 0}
+    forged = subject[:-3] + "abc"
+    assert client.lambda_.invoke("unsubscribe_mail", inbound_mail(forged)).payload == {"unsubscribed": 0}
+    assert client.lambda_.invoke("unsubscribe_mail", inbound_mail("Re: hello")).payload == {"unsubscribed": 0}
+    assert store.get(people[0].id).digest_cadence != "off"  # type: ignore[union-attr]
+
+    assert client.lambda_.invoke("unsubscribe_mail", inbound_mail("Re: " + subject)).payload == {"unsubscribed": 1}
+    assert store.get(people[0].id).digest_cadence == "off"  # type: ignore[union-attr]
+    assert store.get(people[2].id).digest_cadence != "off"  # type: ignore[union-attr]
