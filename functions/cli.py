@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("token")
     replay = commands.add_parser("replay-clicks", help="re-put click events from JSON log lines (- for stdin)")
     replay.add_argument("file")
+    commands.add_parser(
+        "backfill-digest-slots", help="index existing employees for the digest planner (a one-off full read)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "init-secret":
@@ -41,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             print("no such token", file=sys.stderr)
             return 1
         print("revoked")
+    elif args.command == "backfill-digest-slots":
+        from functions.directory.store import EmployeeStore
+
+        read, changed = EmployeeStore().backfill_digest_slots()
+        print(f"{read} employees read, {changed} digest slots set or removed")
     elif args.command == "replay-clicks":
         return replay_clicks(sys.stdin if args.file == "-" else Path(args.file).open())
     return 0

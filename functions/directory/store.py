@@ -212,6 +212,27 @@ class EmployeeStore:
         self._keep_digest_slot(employee, attributes.get(DIGEST_SLOT, {}).get("S"))
         return employee
 
+    def backfill_digest_slots(self) -> tuple[int, int]:
+        """Give every employee the digest slot their record calls for; (employees read, slots changed).
+
+        A one-off operator migration (``python -m functions.cli backfill-digest-slots``) for directories
+        written before the planner's index existed: it reads the whole table, so never on a request.
+        """
+        read = changed = 0
+        kwargs: dict[str, Any] = {"TableName": self.table}
+        while True:
+            page = self.client.scan(**kwargs)
+            for item in page.get("Items", []):
+                read += 1
+                employee = employee_from_record(from_item(item))
+                stored = item.get(DIGEST_SLOT, {}).get("S")
+                if digest_slot(employee) != stored:
+                    self._keep_digest_slot(employee, stored)
+                    changed += 1
+            if "LastEvaluatedKey" not in page:
+                return read, changed
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def _keep_digest_slot(self, employee: Employee, stored: str | None) -> None:
         """Fix the digest slot after a partial update changed who the employee is to the planner.
 

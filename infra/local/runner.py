@@ -95,6 +95,10 @@ class Runner:
         from infra.local.schedules import ScheduleDriver
 
         self.schedules = ScheduleDriver(chorus)
+        if not fresh:  # state saved by an older version may predate the digest planner's index
+            from functions.directory.store import EmployeeStore
+
+            EmployeeStore().backfill_digest_slots()
         if fresh and self.demo:
             from infra.local.demo import seed
 

@@ -52,3 +52,32 @@ def test_clicks_logged_during_an_outage_are_replayed_and_counted_once(
 
     [me] = leaderboard("week")
     assert (me.human_clicks, me.unique_human_clicks) == (1, 1)
+
+
+def test_employees_stored_before_the_planner_index_are_backfilled_once(aws: None, capsys: Any) -> None:
+    from datetime import UTC, datetime
+
+    from functions import aws as clients
+    from functions.config import settings
+    from functions.digest.plan import due_employees
+    from functions.directory.model import Employee, employee_id_for
+    from functions.directory.store import DIGEST_SLOT, EmployeeStore
+
+    store = EmployeeStore()
+    people = [
+        Employee(id=employee_id_for(e), email=e, name=e, team="Ops", timezone="UTC", digest_cadence=cadence)
+        for e, cadence in (("a@example.com", "daily"), ("b@example.com", "off"), ("c@example.com", "weekly:monday"))
+    ]
+    for person in people:
+        store.put(person)
+        clients.dynamodb().update_item(  # as written by a version without the index
+            TableName=settings().employees_table, Key={"id": {"S": person.id}}, UpdateExpression=f"REMOVE {DIGEST_SLOT}"
+        )
+    monday_eight = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    assert list(due_employees(monday_eight)) == []
+
+    assert cli.main(["backfill-digest-slots"]) == 0
+    assert capsys.readouterr().out.strip() == "3 employees read, 2 digest slots set or removed"
+    assert sorted(due.employee_id for due in due_employees(monday_eight)) == sorted([people[0].id, people[2].id])
+    assert cli.main(["backfill-digest-slots"]) == 0
+    assert capsys.readouterr().out.strip() == "3 employees read, 0 digest slots set or removed"
