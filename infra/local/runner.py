@@ -153,12 +153,20 @@ class Runner:
         return self.app.count_events(event, context)
 
     def _serve(self) -> Any:
+        import boto3
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
+
+        from functions.config import settings
+        from infra.local.static import handler_class
 
         config_file = json.loads((ROOT / ".chalice" / "config.json").read_text())
         config = Config(chalice_stage="dev", config_from_disk=config_file)
-        server = create_local_server(self.app.app, config, "127.0.0.1", self.port)
+        # What chalice's create_local_server does (current_request kept per thread), with our handler class.
+        CustomLocalChalice.__bases__ = (LocalChalice, self.app.app.__class__)
+        self.app.app.__class__ = CustomLocalChalice
+        handler = handler_class(boto3.client("s3"), settings().site_bucket)  # the site first, then the app
+        server = LocalDevServer(self.app.app, config, "127.0.0.1", self.port, handler_cls=handler)
         threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         return server
 
