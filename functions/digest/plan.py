@@ -185,6 +185,10 @@ def due_employees(
     client = client or aws.dynamodb()
     table = table or settings().employees_table
     stats = stats if stats is not None else PlanStats()
+    if zones is None:  # only zones someone lives in; every zone for a directory older than that record
+        from functions.directory.store import EmployeeStore
+
+        zones = EmployeeStore(table=table, client=client).zones_in_use()
     if everyone:
         moment = now.astimezone(UTC)
         zone_days = [DueZone(zone, moment.astimezone(_zone(zone)).date()) for zone in sorted(zones or known_zones())]

@@ -36,6 +36,8 @@ FIRST_PAUSE = 0.05
 MAX_PAUSE = 1.0
 DIGEST_INDEX = "digest_due"  # sparse GSI: digest_slot (HASH) + id (RANGE), keys only
 DIGEST_SLOT = "digest_slot"
+# The zones employees live in, kept in the digests table (next to what the planner writes there).
+ZONES_KEY = {"employee_id": {"S": "#directory"}, "period": {"S": "zones"}}
 
 
 class DirectoryUnavailableError(RuntimeError):
@@ -88,7 +90,29 @@ class EmployeeStore:
         return found
 
     def put(self, employee: Employee) -> None:
+        self.note_zones([digest_zone(employee)])
         self.client.put_item(TableName=self.table, Item=to_item(_stored(employee)))
+
+    def note_zones(self, zones: Iterable[str]) -> None:
+        """Add time zones to the record of zones in use, before anyone in them is written.
+
+        The digest planner Queries only zones in this record (a zone noted but never used costs one empty
+        Query; an employee written in an unnoted zone would never get a digest, hence first).
+        """
+        names = sorted(set(zones))
+        if names:
+            self.client.update_item(
+                TableName=settings().digests_table,
+                Key=ZONES_KEY,
+                UpdateExpression="ADD #zones :zones",
+                ExpressionAttributeNames={"#zones": "zones"},
+                ExpressionAttributeValues={":zones": {"SS": names}},
+            )
+
+    def zones_in_use(self) -> frozenset[str] | None:
+        """Every time zone an employee was ever stored with; None for a directory written before the record."""
+        item = self.client.get_item(TableName=settings().digests_table, Key=ZONES_KEY).get("Item")
+        return frozenset(item["zones"]["SS"]) if item and "zones" in item else None
 
     def put_many(self, employees: Sequence[Employee]) -> None:
         """Store whole items with BatchWriteItem, 25 at a time, retrying what DynamoDB hands back.
@@ -97,6 +121,7 @@ class EmployeeStore:
         DirectoryUnavailableError says which employees were written before it.
         """
         written: set[str] = set()
+        self.note_zones(digest_zone(employee) for employee in employees)
         for start in range(0, len(employees), WRITE_BATCH):
             chunk = employees[start : start + WRITE_BATCH]
             self._write_chunk(chunk, written)
@@ -222,9 +247,10 @@ class EmployeeStore:
         kwargs: dict[str, Any] = {"TableName": self.table}
         while True:
             page = self.client.scan(**kwargs)
-            for item in page.get("Items", []):
+            employees = [employee_from_record(from_item(item)) for item in page.get("Items", [])]
+            self.note_zones(digest_zone(employee) for employee in employees)
+            for item, employee in zip(page.get("Items", []), employees, strict=True):
                 read += 1
-                employee = employee_from_record(from_item(item))
                 stored = item.get(DIGEST_SLOT, {}).get("S")
                 if digest_slot(employee) != stored:
                     self._keep_digest_slot(employee, stored)
@@ -279,11 +305,15 @@ def digest_slot(employee: Employee) -> str | None:
         cadence = DEFAULT_CADENCE
     if cadence == "off":
         return None
+    return digest_slot_key(digest_zone(employee), cadence.partition(":")[2] or "daily")
+
+
+def digest_zone(employee: Employee) -> str:
+    """The employee's zone as the planner reads it: canonical, UTC for an unknown one (older records)."""
     try:
-        zone = normalise_timezone(employee.timezone)
+        return normalise_timezone(employee.timezone)
     except EmployeeFieldError:
-        zone = "UTC"
-    return digest_slot_key(zone, cadence.partition(":")[2] or "daily")
+        return "UTC"
 
 
 def _stored(employee: Employee) -> dict[str, Any]:

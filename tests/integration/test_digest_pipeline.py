@@ -207,3 +207,28 @@ def test_the_mailto_unsubscribe_from_the_header_turns_the_digest_off(client: Any
     assert client.lambda_.invoke("unsubscribe_mail", inbound_mail("Re: " + subject)).payload == {"unsubscribed": 1}
     assert store.get(people[0].id).digest_cadence == "off"  # type: ignore[union-attr]
     assert store.get(people[2].id).digest_cadence != "off"  # type: ignore[union-attr]
+
+
+def test_the_planner_reads_only_the_zones_people_live_in(people: list[Employee]) -> None:
+    from collections import Counter
+
+    from functions.digest.plan import due_employees
+    from functions.directory.store import ZONES_KEY
+
+    calls: Counter[str] = Counter()
+    client = aws.dynamodb()
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
+    now = datetime.fromisoformat(RUN)
+    everyone = list(due_employees(now, everyone=True))
+    assert sorted(due.employee_id for due in everyone) == sorted(person.id for person in people)
+    assert calls == {"GetItem": 1, "Query": 2 * 8}  # Warsaw and Vilnius: daily + seven weekdays each
+
+    calls.clear()
+    assert len(list(due_employees(now))) == 2
+    assert calls == {"GetItem": 1, "Query": 2}  # of the ~25 zones at 08:00 now, only Warsaw has people
+
+    client.delete_item(TableName=settings().digests_table, Key=ZONES_KEY)  # a directory older than the record
+    calls.clear()
+    assert len(list(due_employees(now))) == 2  # still found: every zone at 08:00 is read
+    assert calls["Query"] > 2
+    client.meta.events.unregister("before-call.dynamodb.*")
