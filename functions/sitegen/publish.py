@@ -1,0 +1,144 @@
+"""Publishing the generated site: only what changed is written, what disappeared is deleted.
+
+A manifest (``_manifest.json``: path → SHA-256 of the bytes) kept beside the site says what is there, so
+a rebuild compares hashes and uploads only changed pages. Each object gets its Content-Type and a
+Cache-Control: a year and ``immutable`` for content-hashed assets (``/assets/site.<hash>.css``: a new
+version is a new name), a minute for pages (they change when content or leaderboards do).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+MANIFEST = "_manifest.json"
+ASSET_CACHE = "public, max-age=31536000, immutable"
+PAGE_CACHE = "public, max-age=60"
+_HASHED = re.compile(r"^assets/.+\.[0-9a-f]{8,}\.[a-z0-9]+$")
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml",
+}
+
+
+class Writer(Protocol):
+    def read(self, key: str) -> bytes | None: ...
+    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None: ...
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    written: tuple[str, ...]
+    deleted: tuple[str, ...]
+    unchanged: int
+    bytes_written: int
+
+
+def content_type_for(key: str) -> str:
+    suffix = Path(key).suffix.lower()
+    if suffix not in _TYPES:
+        raise ValueError(f"no content type is known for {key!r}")
+    return _TYPES[suffix]
+
+
+def cache_control_for(key: str) -> str:
+    if key == MANIFEST:
+        return "no-store"
+    return ASSET_CACHE if _HASHED.match(key) else PAGE_CACHE
+
+
+def publish(files: Mapping[str, bytes], writer: Writer) -> PublishReport:
+    """Make the site hold exactly ``files`` (bucket keys like ``en/index.html``), writing only the differences.
+
+    Pages are written before the manifest and stale ones deleted after it, so a failure part-way leaves a
+    site that still works and a manifest that makes the next run redo what was missed.
+    """
+    for key in files:
+        if key == MANIFEST or key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"not a site path: {key!r}")
+        content_type_for(key)  # every type known before anything is written
+    previous = _manifest(writer)
+    current = {key: hashlib.sha256(body).hexdigest() for key, body in files.items()}
+    changed = sorted(key for key, digest in current.items() if previous.get(key) != digest)
+    for key in changed:
+        writer.write(key, files[key], content_type_for(key), cache_control_for(key))
+    gone = sorted(set(previous) - set(current))
+    if changed or gone:
+        manifest = json.dumps(current, sort_keys=True, indent=0).encode()
+        writer.write(MANIFEST, manifest, content_type_for(MANIFEST), cache_control_for(MANIFEST))
+    for key in gone:
+        writer.delete(key)
+    return PublishReport(
+        written=tuple(changed),
+        deleted=tuple(gone),
+        unchanged=len(current) - len(changed),
+        bytes_written=sum(len(files[key]) for key in changed),
+    )
+
+
+def _manifest(writer: Writer) -> dict[str, str]:
+    raw = writer.read(MANIFEST)
+    if raw is None:
+        return {}
+    try:
+        manifest = json.loads(raw)
+    except ValueError:
+        return {}  # unreadable: everything is written again, which is always safe
+    return {str(k): str(v) for k, v in manifest.items()} if isinstance(manifest, dict) else {}
+
+
+class S3Writer:
+    """The site bucket (functions.config's ``site_bucket`` by default)."""
+
+    def __init__(self, bucket: str | None = None, client: Any = None) -> None:
+        from functions import aws
+        from functions.config import settings
+
+        self.bucket = bucket or settings().site_bucket
+        self.client = client or aws.client("s3")
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, CacheControl=cache_control
+        )
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+class FolderWriter:
+    """A folder on disk, for looking at a build without a bucket (headers are not kept)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, key: str) -> bytes | None:
+        path = self.root / key
+        return path.read_bytes() if path.is_file() else None
+
+    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
