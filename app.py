@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Chalice, Cron, Response
 
 from functions import observability
-from functions.api import content_routes, directory_routes, http, inbox_routes, mail_routes
+from functions.api import content_routes, directory_routes, http, inbox_routes, mail_routes, me_routes
 from functions.links import redirect
 
 app = Chalice(app_name="chorus")
@@ -17,9 +17,11 @@ app.register_blueprint(content_routes.bp)
 app.register_blueprint(directory_routes.bp)
 app.register_blueprint(inbox_routes.bp)
 app.register_blueprint(mail_routes.bp)
+app.register_blueprint(me_routes.bp)
 
 # Replaced in the deployed template by the events table's real stream (infra/template.yaml).
 EVENTS_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-events/stream/set-by-infra"
+CONTENT_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-content/stream/set-by-infra"
 STAGE = os.environ.get("CHORUS_STAGE", "dev")
 DIGEST_QUEUE = f"chorus-{STAGE}-digests"  # infra/template.yaml's DigestQueue
 MAIL_FEEDBACK_TOPIC = f"chorus-{STAGE}-mail-feedback"  # SES bounces and complaints (MailFeedbackTopic)
@@ -171,6 +173,24 @@ def pull_feeds(event: Any) -> dict[str, Any]:
     return {"created": report.created, "failed": report.failed}
 
 
+@app.schedule("rate(10 minutes)", name="build_site")
+def build_site(event: Any) -> dict[str, Any]:
+    """Rebuild the static site: only pages whose data changed are rendered, only changed bytes uploaded."""
+    return _rebuild_site("schedule")
+
+
+def _rebuild_site(reason: str) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    from functions.sitegen.build import rebuild
+
+    report = asdict(rebuild())
+    report["seconds"] = round(report["seconds"], 3)
+    observability.count("SitePagesWritten", report["written"])
+    observability.logger().info("site_rebuilt", extra={"reason": reason, **report})
+    return report
+
+
 @app.schedule(Cron(0, "*", "*", "*", "?", "*"), name="plan_digests")
 def plan_digests(event: Any) -> dict[str, Any]:
     """Queue every employee whose digest is due this hour in their own time zone; workers render and send.
@@ -221,6 +241,12 @@ def count_events(event: Any) -> dict[str, list[dict[str, str]]]:
     from functions.stats.counters import apply_stream_batch
 
     return apply_stream_batch(event.to_dict()["Records"])
+
+
+@app.on_dynamodb_record(stream_arn=CONTENT_STREAM_ARN, batch_size=100, name="rebuild_site")
+def rebuild_site(event: Any) -> dict[str, Any]:
+    """Content changed (added, edited, published, archived): rebuild the site now, not at the next schedule."""
+    return _rebuild_site("content")
 
 
 @app.on_sns_message(topic=UNSUBSCRIBE_MAIL_TOPIC, name="unsubscribe_mail")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from bench.common import ROOT, moto_world
 
-SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan", "digest_send")
+SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan", "digest_send", "site")
 
 
 def _section(title: str, produce: Callable[[], list[str]]) -> None:
@@ -77,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import digest_send
 
         _section("7. a digest run and its re-run (moto in-process)", lambda: digest_send.report(digest_send.run()))
+    if "site" in chosen:
+        from bench import site_build
+
+        _section("8. the static site at size (moto in-process)", lambda: site_build.report(site_build.run()))
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -28,6 +28,7 @@ class Settings:
     secret_parameter: str
     short_base_url: str
     api_base_url: str
+    site_base_url: str  # where the static site is served (its own domain in AWS; the API's port locally)
     event_ttl_days: int = 400
     share_link_ttl_days: int = 30
     link_cache_seconds: int = 300
@@ -65,6 +66,7 @@ class Settings:
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
             short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),
             api_base_url=base,
+            site_base_url=env.get("SITE_BASE_URL", base).rstrip("/"),
             event_ttl_days=_positive_int(env, "EVENT_TTL_DAYS", 400),
             share_link_ttl_days=_positive_int(env, "SHARE_LINK_TTL_DAYS", 30),
             link_cache_seconds=_positive_int(env, "LINK_CACHE_SECONDS", 300),

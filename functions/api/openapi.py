@@ -268,6 +268,23 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 403, 404, 413),
     ),
     Operation(
+        "GET",
+        "/api/me",
+        "The token's employee: name, team, and figures and rank this week, month and all time",
+        "employees",
+        response=schemas.MeOut,
+        errors=(400, 401),
+    ),
+    Operation(
+        "GET",
+        "/api/me/share-links",
+        "The employee's signed share links, per network, for up to 50 items (the static site's buttons)",
+        "employees",
+        response=schemas.MyShareLinksOut,
+        errors=(400, 401),
+        params=(Param("content_ids", "query", "Content ids separated by commas (1 to 50)", required=True),),
+    ),
+    Operation(
         "PUT",
         "/api/me/name-visibility",
         "An employee shows or hides their name on leaderboards (Authorization: Employee <token>)",
@@ -468,4 +485,6 @@ def _operation(op: Operation) -> dict[str, Any]:
         }
     if op.admin:
         out["security"] = [{"adminToken": []}]
+    elif op.tag == "employees":
+        out["security"] = [{"employeeToken": []}]
     return out

@@ -151,6 +151,29 @@ class LeaderboardOut(BaseModel):
     entries: list[LeaderboardEntryOut]
 
 
+class OwnStandingOut(BaseModel):
+    rank: int | None = Field(description="Overall place; null before the first point in the period")
+    rank_is_floor: bool = Field(description="True: at least this place (the count stops at 1,000)")
+    shares: int
+    unique_human_clicks: int
+    points: int
+
+
+class MeEmployeeOut(BaseModel):
+    name: str
+    team: str
+    show_name: bool
+
+
+class MeOut(BaseModel):
+    employee: MeEmployeeOut
+    standings: dict[Literal["week", "month", "all"], OwnStandingOut]
+
+
+class MyShareLinksOut(BaseModel):
+    share_links: dict[str, dict[Network, str]] = Field(description="content id -> network -> signed share URL")
+
+
 class HealthOut(BaseModel):
     status: Literal["ok"]
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from functions.config import NETWORKS, settings
+from functions.i18n import supported_locale
 
 if TYPE_CHECKING:
     from functions.content.model import ContentItem
@@ -100,7 +101,8 @@ class Composer:
                 )
                 for item in items
             ),
-            site_url=f"{settings().api_base_url}/#t={employee_token(employee.id)}",  # a fragment: never logged
+            # The site in their language; the token travels in a fragment, so no server ever logs it.
+            site_url=f"{settings().site_base_url}/{supported_locale(employee.locale)}/#t={employee_token(employee.id)}",
             preferences_url=preferences_url(employee.id),
             unsubscribe_url=unsubscribe_url(employee.id),
             unsubscribe_mailto=unsubscribe_mailto(employee.id),

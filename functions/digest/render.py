@@ -16,10 +16,10 @@ from datetime import datetime
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from functions.config import NETWORKS
 from functions.i18n import format_date, format_number, supported_locale, template_callables, translations
+from functions.links.destinations import web_link
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "email"
 # Brand names stay as they are; "email" is translated in the templates.
@@ -223,19 +223,11 @@ def _item_view(item: DigestItem) -> dict[str, Any]:
         url = item.share_links.get(network)
         if url is not None:
             links.append((network, _own_link(url)))
-    return {"item": item, "url": _web_link(item.url), "image_url": _web_link(item.image_url), "share_links": links}
-
-
-def _web_link(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL, else None (a ``javascript:`` link never reaches the email)."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("https", "http") and parts.netloc else None
+    return {"item": item, "url": web_link(item.url), "image_url": web_link(item.image_url), "share_links": links}
 
 
 def _own_link(url: str) -> str:
-    checked = _web_link(url)
+    checked = web_link(url)
     if checked is None:
         raise DigestLinkError(f"not an http(s) URL: {url!r}")
     return checked

@@ -37,6 +37,8 @@ MAX_PAUSE = 1.0
 DIGEST_INDEX = "digest_due"  # sparse GSI: digest_slot (HASH) + id (RANGE), keys only
 DIGEST_SLOT = "digest_slot"
 # The zones employees live in, kept in the digests table (next to what the planner writes there).
+# One record in the digests table lists the time zones and teams in use, so the digest planner and the
+# site's team leaderboards need no Scan to know them.
 ZONES_KEY = {"employee_id": {"S": "#directory"}, "period": {"S": "zones"}}
 
 
@@ -90,24 +92,43 @@ class EmployeeStore:
         return found
 
     def put(self, employee: Employee) -> None:
-        self.note_zones([digest_zone(employee)])
+        self.note_directory([employee])
         self.client.put_item(TableName=self.table, Item=to_item(_stored(employee)))
 
-    def note_zones(self, zones: Iterable[str]) -> None:
-        """Add time zones to the record of zones in use, before anyone in them is written.
+    def note_directory(self, employees: Iterable[Employee]) -> None:
+        """Add their time zones and teams to the record of those in use, before the employees are written.
 
         The digest planner Queries only zones in this record (a zone noted but never used costs one empty
-        Query; an employee written in an unnoted zone would never get a digest, hence first).
+        Query; an employee written in an unnoted zone would never get a digest, hence first); the site
+        builds a leaderboard per team in it.
         """
-        names = sorted(set(zones))
-        if names:
-            self.client.update_item(
-                TableName=settings().digests_table,
-                Key=ZONES_KEY,
-                UpdateExpression="ADD #zones :zones",
-                ExpressionAttributeNames={"#zones": "zones"},
-                ExpressionAttributeValues={":zones": {"SS": names}},
-            )
+        people = list(employees)
+        self._add_to_record(
+            zones={digest_zone(employee) for employee in people},
+            teams={employee.team for employee in people if employee.team},
+        )
+
+    def note_zones(self, zones: Iterable[str]) -> None:
+        self._add_to_record(zones=set(zones))
+
+    def _add_to_record(self, **sets: set[str]) -> None:
+        """One UpdateItem adding names to the record's string sets (empty sets are left out)."""
+        present = {attribute: sorted(names) for attribute, names in sets.items() if names}
+        if not present:
+            return
+        self.client.update_item(
+            TableName=settings().digests_table,
+            Key=ZONES_KEY,
+            UpdateExpression="ADD " + ", ".join(f"#{a} :{a}" for a in present),
+            ExpressionAttributeNames={f"#{a}": a for a in present},
+            ExpressionAttributeValues={f":{a}": {"SS": names} for a, names in present.items()},
+        )
+
+    def teams_in_use(self) -> list[str]:
+        """Every team an employee was ever stored with, sorted (``backfill-digest-slots`` fills it for
+        directories written before the record)."""
+        item = self.client.get_item(TableName=settings().digests_table, Key=ZONES_KEY).get("Item")
+        return sorted(item["teams"]["SS"]) if item and "teams" in item else []
 
     def zones_in_use(self) -> frozenset[str] | None:
         """Every time zone an employee was ever stored with; None for a directory written before the record."""
@@ -121,7 +142,7 @@ class EmployeeStore:
         DirectoryUnavailableError says which employees were written before it.
         """
         written: set[str] = set()
-        self.note_zones(digest_zone(employee) for employee in employees)
+        self.note_directory(employees)
         for start in range(0, len(employees), WRITE_BATCH):
             chunk = employees[start : start + WRITE_BATCH]
             self._write_chunk(chunk, written)
@@ -248,7 +269,7 @@ class EmployeeStore:
         while True:
             page = self.client.scan(**kwargs)
             employees = [employee_from_record(from_item(item)) for item in page.get("Items", [])]
-            self.note_zones(digest_zone(employee) for employee in employees)
+            self.note_directory(employees)
             for item, employee in zip(page.get("Items", []), employees, strict=True):
                 read += 1
                 stored = item.get(DIGEST_SLOT, {}).get("S")

@@ -21,6 +21,18 @@ class DestinationError(ValueError):
     """The URL cannot be a Chorus destination; the message says why, for the admin."""
 
 
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) URL, else None: what a page or email may put in an href.
+
+    Registered URLs are validated already; this guards rendering, so a ``javascript:`` link stored by any
+    other path never becomes a link.
+    """
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("https", "http") and parts.netloc else None
+
+
 def validate_destination(url: object) -> str:
     """Return the URL, normalised, or raise DestinationError."""
     parts = split_url(url)

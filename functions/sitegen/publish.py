@@ -1,7 +1,8 @@
 """Publishing the generated site: only what changed is written, what disappeared is deleted.
 
-A manifest (``_manifest.json``: path → SHA-256 of the bytes) kept beside the site says what is there, so
-a rebuild compares hashes and uploads only changed pages. Each object gets its Content-Type and a
+A manifest (``_manifest.json``: path → SHA-256 of the bytes, and of the data the page was rendered from)
+kept beside the site says what is there, so a rebuild renders only pages whose data changed (the builder
+asks :func:`previous_inputs`) and uploads only pages whose bytes changed. Each object gets its Content-Type and a
 Cache-Control: a year and ``immutable`` for content-hashed assets (``/assets/site.<hash>.css``: a new
 version is a new name), a minute for pages (they change when content or leaderboards do).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +41,12 @@ class Writer(Protocol):
 
 
 @dataclass(frozen=True)
+class Entry:
+    sha256: str
+    inputs: str = ""  # a fingerprint of what the page was rendered from ("" when unknown)
+
+
+@dataclass(frozen=True)
 class PublishReport:
     written: tuple[str, ...]
     deleted: tuple[str, ...]
@@ -60,25 +67,35 @@ def cache_control_for(key: str) -> str:
     return ASSET_CACHE if _HASHED.match(key) else PAGE_CACHE
 
 
-def publish(files: Mapping[str, bytes], writer: Writer) -> PublishReport:
-    """Make the site hold exactly ``files`` (bucket keys like ``en/index.html``), writing only the differences.
+def publish(
+    files: Mapping[str, bytes],
+    writer: Writer,
+    inputs: Mapping[str, str] | None = None,
+    keep: Iterable[str] = (),
+) -> PublishReport:
+    """Make the site hold exactly ``files`` plus ``keep``, writing only the differences.
 
-    Pages are written before the manifest and stale ones deleted after it, so a failure part-way leaves a
-    site that still works and a manifest that makes the next run redo what was missed.
+    ``files`` maps bucket keys (``en/index.html``) to bytes; ``inputs`` gives each its data fingerprint;
+    ``keep`` names pages the builder did not render because their fingerprint is unchanged: they stay as
+    they are. Pages are written before the manifest and stale ones deleted after it, so a failure part-way
+    leaves a site that still works and a manifest that makes the next run redo what was missed.
     """
+    inputs = inputs or {}
     for key in files:
         if key == MANIFEST or key.startswith("/") or ".." in key.split("/"):
             raise ValueError(f"not a site path: {key!r}")
         content_type_for(key)  # every type known before anything is written
-    previous = _manifest(writer)
-    current = {key: hashlib.sha256(body).hexdigest() for key, body in files.items()}
-    changed = sorted(key for key, digest in current.items() if previous.get(key) != digest)
+    previous = read_manifest(writer)
+    current = {key: previous[key] for key in keep if key in previous and key not in files}
+    current.update({key: Entry(hashlib.sha256(body).hexdigest(), inputs.get(key, "")) for key, body in files.items()})
+    changed = sorted(key for key in files if key not in previous or previous[key].sha256 != current[key].sha256)
     for key in changed:
         writer.write(key, files[key], content_type_for(key), cache_control_for(key))
     gone = sorted(set(previous) - set(current))
-    if changed or gone:
-        manifest = json.dumps(current, sort_keys=True, indent=0).encode()
-        writer.write(MANIFEST, manifest, content_type_for(MANIFEST), cache_control_for(MANIFEST))
+    if changed or gone or any(previous.get(key) != entry for key, entry in current.items()):
+        manifest = {key: [entry.sha256, entry.inputs] for key, entry in sorted(current.items())}
+        body = json.dumps(manifest, separators=(",", ":")).encode()
+        writer.write(MANIFEST, body, content_type_for(MANIFEST), cache_control_for(MANIFEST))
     for key in gone:
         writer.delete(key)
     return PublishReport(
@@ -89,7 +106,8 @@ def publish(files: Mapping[str, bytes], writer: Writer) -> PublishReport:
     )
 
 
-def _manifest(writer: Writer) -> dict[str, str]:
+def read_manifest(writer: Writer) -> dict[str, Entry]:
+    """What the last publish left: path → Entry (empty when there is none or it cannot be read)."""
     raw = writer.read(MANIFEST)
     if raw is None:
         return {}
@@ -97,7 +115,15 @@ def _manifest(writer: Writer) -> dict[str, str]:
         manifest = json.loads(raw)
     except ValueError:
         return {}  # unreadable: everything is written again, which is always safe
-    return {str(k): str(v) for k, v in manifest.items()} if isinstance(manifest, dict) else {}
+    if not isinstance(manifest, dict):
+        return {}
+    entries = {}
+    for key, value in manifest.items():
+        if isinstance(value, str):  # the first format: the SHA-256 alone
+            entries[str(key)] = Entry(value)
+        elif isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+            entries[str(key)] = Entry(value[0], value[1])
+    return entries
 
 
 class S3Writer:

@@ -37,6 +37,7 @@ class Standing:
     human_clicks: int
     unique_human_clicks: int
     points: int
+    anonymous: bool = False  # opted out of being shown by name: ``employee`` is ANONYMOUS
 
     def public(self) -> dict[str, Any]:
         return {
@@ -97,8 +98,81 @@ def leaderboard(
                 human_clicks=int(row.get("human_clicks", 0)),
                 unique_human_clicks=int(row.get("unique_human_clicks", 0)),
                 points=points,
+                anonymous=not employee.show_name,
             )
         )
         if len(standings) == limit:
             break
     return standings
+
+
+RANK_COUNT_LIMIT = 1000  # a rank beyond this reads as "1000+": the count never reads more index entries
+
+
+@dataclass(frozen=True)
+class OwnStanding:
+    period: str
+    rank: int | None  # None: no points yet in this period
+    rank_is_floor: bool  # True: the rank is at least ``rank`` (more than RANK_COUNT_LIMIT ahead)
+    shares: int
+    unique_human_clicks: int
+    points: int
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "rank_is_floor": self.rank_is_floor,
+            "shares": self.shares,
+            "unique_human_clicks": self.unique_human_clicks,
+            "points": self.points,
+        }
+
+
+def own_standings(employee_id: str, now: datetime | None = None, client: Any = None) -> dict[str, OwnStanding]:
+    """An employee's figures and overall rank in each leaderboard period.
+
+    One BatchGetItem for their three counters, then per period with points one COUNT Query on the
+    leaderboard index for those strictly ahead (at most RANK_COUNT_LIMIT entries read): equal points
+    share a rank, as on the board.
+    """
+    client = client or aws.dynamodb()
+    table = settings().counters_table
+    moment = now or datetime.now(UTC)
+    keys = {period: current_key(period, moment) for period in LEADERBOARD_PERIODS}
+    response = client.batch_get_item(
+        RequestItems={
+            table: {"Keys": [{"pk": {"S": f"EMP#{employee_id}"}, "sk": {"S": key}} for key in keys.values()]}
+        }
+    )
+    rows = {row["sk"]: row for row in (from_item(item) for item in response["Responses"].get(table, []))}
+    standings = {}
+    for period, key in keys.items():
+        row = rows.get(key, {})
+        points = int(row.get("points", 0))
+        rank, floor = (None, False) if points <= 0 else _rank(client, table, key, points)
+        standings[period] = OwnStanding(
+            period, rank, floor, int(row.get("shares", 0)), int(row.get("unique_human_clicks", 0)), points
+        )
+    return standings
+
+
+def _rank(client: Any, table: str, key: str, points: int) -> tuple[int, bool]:
+    ahead, start = 0, None
+    while True:
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": "leaderboard",
+            "KeyConditionExpression": "lb = :k AND points > :p",
+            "ExpressionAttributeValues": {":k": {"S": key}, ":p": {"N": str(points)}},
+            "Select": "COUNT",
+            "Limit": RANK_COUNT_LIMIT + 1 - ahead,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = client.query(**kwargs)
+        ahead += response["Count"]
+        start = response.get("LastEvaluatedKey")
+        if ahead > RANK_COUNT_LIMIT:
+            return RANK_COUNT_LIMIT, True
+        if not start:
+            return ahead + 1, False

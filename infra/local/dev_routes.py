@@ -15,6 +15,8 @@ from chalice import Blueprint, Response
 bp = Blueprint(__name__)
 # Set by the runner: sends the digests (due ones, or everyone's) and returns what happened.
 send_digests_now: Callable[[bool], dict[str, Any]] | None = None
+# Set by the runner: rebuilds the static site now (as the 10-minute schedule would) and reports.
+build_site_now: Callable[[], dict[str, Any]] | None = None
 outbox: Any = None
 
 _STYLE = (
@@ -103,3 +105,10 @@ def send_now() -> Response:
     everyone = (bp.current_request.query_params or {}).get("all") in ("1", "true", "yes")
     assert send_digests_now is not None
     return Response(body=send_digests_now(everyone), status_code=200, headers={"Content-Type": "application/json"})
+
+
+@bp.route("/dev/site", methods=["POST"])
+def build_now() -> Response:
+    """Rebuild the site now (leaderboards and all), without waiting for the schedule."""
+    assert build_site_now is not None
+    return Response(body=build_site_now(), status_code=200, headers={"Content-Type": "application/json"})

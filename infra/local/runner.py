@@ -40,6 +40,7 @@ def configure_environment(port: int, moto_url: str, env: dict[str, str] | None =
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
             "API_BASE_URL": f"http://localhost:{port}",
             "SHORT_BASE_URL": f"http://localhost:{port}",
+            "SITE_BASE_URL": f"http://localhost:{port}",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": target.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             **table_env("dev"),
@@ -107,6 +108,7 @@ class Runner:
         self.admin_token = AdminTokenStore().create("make run")
         self.save()
         self._mail()
+        self._site()
         self.server = self._serve()
 
     def _mail(self) -> None:
@@ -126,6 +128,30 @@ class Runner:
         dev_routes.outbox = self.outbox
         dev_routes.send_digests_now = self.send_digests_now
         self.app.app.register_blueprint(dev_routes.bp)
+
+    def _site(self) -> None:
+        """The site: built now, then by the 10-minute schedule, after content changes and on POST /dev/site."""
+        import boto3
+
+        from infra.local import dev_routes
+        from infra.local.streams import StreamPump
+
+        self.site_lock = threading.Lock()
+        self.content_pump = StreamPump(
+            self.dynamodb, boto3.client("dynamodbstreams"), os.environ["CONTENT_TABLE"], self._rebuild_site
+        )
+        self.content_pump.start("LATEST")  # what is stored now is in the build below
+        dev_routes.build_site_now = self.build_site_now
+        self.build_site_now()
+
+    def build_site_now(self) -> dict[str, Any]:
+        with self.site_lock:
+            return self.schedules.fire("build_site")
+
+    def _rebuild_site(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self.site_lock:
+            context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="rebuild_site")
+            return self.app.rebuild_site(event, context)
 
     def deliver_mail(self) -> int:
         """Send what the digest queue holds; copy what SES accepted into the outbox. Returns the emails sent."""
@@ -179,7 +205,9 @@ class Runner:
         while not self.stopping.wait(pump_every):
             try:
                 self.pump.pump()
-                self.schedules.run_due()
+                self.content_pump.pump()
+                with self.site_lock:
+                    self.schedules.run_due()
                 self.deliver_mail()
                 if time.monotonic() - last_save > save_every:
                     self.save()
@@ -208,6 +236,8 @@ class Runner:
         lines = [
             "",
             f"Chorus is running on {base}  (state in {self.state_dir}; Ctrl-C stops, `make reset` starts over)",
+            f"  Site:               {base}/en/  (also /pl/, /lt/, /ru/; rebuilt every 10 minutes, after content"
+            " changes, and by `curl -X POST .../dev/site`)",
             f"  Leaderboard (JSON): {base}/api/leaderboard?period=week   (also: &team=Sales, period=month|all)",
             f"  Health:             {base}/api/health",
             f"  Admin form:         {base}/admin  (sign in with the admin token below)",

@@ -23,6 +23,7 @@ def sandbox_env() -> dict[str, str]:
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # moto's DescribeStream needs it with botocore 1.44
         "API_BASE_URL": "https://chorus.example.org",
         "SHORT_BASE_URL": "https://go.example.org",
+        "SITE_BASE_URL": "https://site.example.org",
         "POWERTOOLS_METRICS_DISABLED": "true",
         **table_env("dev"),
     }

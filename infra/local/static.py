@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from chalice.local import ChaliceRequestHandler
 
@@ -18,7 +19,7 @@ _SITE_PATH = re.compile(rf"^/(?:$|index\.html$|404\.html$|assets/|(?:{'|'.join(S
 
 def object_key(path: str) -> str | None:
     """The bucket key for a URL path, or None when the path is not the site's."""
-    path = path.split("?", 1)[0].split("#", 1)[0]
+    path = unquote(path.split("?", 1)[0].split("#", 1)[0])  # keys are stored decoded, as S3 decodes them
     if not _SITE_PATH.match(path) or ".." in path or "//" in path:
         return None
     key = path.lstrip("/")

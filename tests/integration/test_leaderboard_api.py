@@ -97,3 +97,58 @@ def test_an_admin_can_keep_a_leaver_on_the_board(ranked: Any) -> None:
     deactivate_employee("bob")
     entries = ranked.http.get("/api/leaderboard?period=week").json_body["entries"]
     assert [e["employee"] for e in entries if e["employee"] != "Ada"] == ["Cy", "Di"]
+
+
+def me(client: Any, employee_id: str) -> Any:
+    from functions.directory.tokens import employee_token
+
+    return client.http.get("/api/me", headers={"Authorization": f"Employee {employee_token(employee_id)}"})
+
+
+def test_an_employee_sees_their_own_rank_and_figures_with_their_token(ranked: Any, world: World) -> None:
+    cy = me(ranked, "cy")
+    assert cy.status_code == 200 and cy.headers["Access-Control-Allow-Origin"] == "*"
+    assert cy.json_body["employee"] == {"name": "Cy", "team": "Sales", "show_name": True}
+    for period in ("week", "month", "all"):
+        assert cy.json_body["standings"][period] == {
+            "rank": 1, "rank_is_floor": False, "shares": 1, "unique_human_clicks": 3, "points": 31}
+    board = {e["employee"]: e["rank"] for e in ranked.http.get("/api/leaderboard").json_body["entries"]}
+    assert me(ranked, "di").json_body["standings"]["week"]["rank"] == board["Di"] == 4
+    assert me(ranked, "bob").json_body["standings"]["all"]["points"] == 11
+    newcomer = me(ranked, world.employee_id).json_body["standings"]["week"]
+    assert newcomer == {"rank": None, "rank_is_floor": False, "shares": 0, "unique_human_clicks": 0, "points": 0}
+
+
+def test_a_missing_forged_or_offboarded_token_gets_401(ranked: Any) -> None:
+    from functions.directory.tokens import employee_token
+
+    token = employee_token("cy")
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    for headers in ({}, {"Authorization": f"Employee {forged}"}, {"Authorization": f"Bearer {token}"}):
+        response = ranked.http.get("/api/me", headers=headers)
+        assert response.status_code == 401 and "Authorization" in response.json_body["fields"]
+    EmployeeStore().deactivate("cy", keep_on_leaderboard=True, at="2026-11-29T00:00:00Z")
+    assert me(ranked, "cy").status_code == 401
+
+
+def test_the_site_gets_signed_share_links_that_the_share_endpoint_accepts(client: Any, world: World) -> None:
+    from urllib.parse import urlsplit
+
+    from functions.directory.tokens import employee_token
+
+    headers = {"Authorization": f"Employee {employee_token(world.employee_id)}"}
+    response = client.http.get(f"/api/me/share-links?content_ids={world.content_id},other-item", headers=headers)
+    assert response.status_code == 200
+    links = response.json_body["share_links"]
+    assert set(links) == {world.content_id, "other-item"}
+    assert set(links[world.content_id]) == {"linkedin", "x", "facebook", "whatsapp", "email"}
+    url = urlsplit(links[world.content_id]["x"])
+    followed = client.http.get(f"{url.path}?{url.query}")
+    assert followed.status_code == 302 and followed.headers["Location"].startswith("https://x.com/intent/post?")
+
+    for query in ("", "content_ids=", "content_ids=" + ",".join(f"i{n}" for n in range(51)), "content_ids=a%20b"):
+        bad = client.http.get(f"/api/me/share-links?{query}", headers=headers)
+        assert bad.status_code == 400 and "content_ids" in bad.json_body["fields"], query
+    assert client.http.get(f"/api/me/share-links?content_ids={world.content_id}").status_code == 401
+    unknown = client.http.get("/api/me/share-links?content_ids=a&x=1", headers=headers)
+    assert unknown.status_code == 400 and "x" in unknown.json_body["fields"]

@@ -17,6 +17,7 @@ from infra.local.static import object_key
         ("/pl", "pl"),  # answered with a redirect to /pl/
         ("/ru/items/launch/?utm_source=x", "ru/items/launch/index.html"),
         ("/assets/site.0123abcd.css", "assets/site.0123abcd.css"),
+        ("/lt/items/atidar%C4%97me-office-lt/", "lt/items/atidarėme-office-lt/index.html"),  # links are encoded
     ],
 )
 def test_site_paths_map_to_bucket_keys(path: str, key: str) -> None:
@@ -25,7 +26,17 @@ def test_site_paths_map_to_bucket_keys(path: str, key: str) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/feed", "/admin", "/aB3dE5fG", "/share/a/b/linkedin", "/de/", "/english/", "/en/../admin", "/assets//x"],
+    [
+        "/api/feed",
+        "/admin",
+        "/aB3dE5fG",
+        "/share/a/b/linkedin",
+        "/de/",
+        "/english/",
+        "/en/../admin",
+        "/assets//x",
+        "/en/%2E%2E/admin",
+    ],
 )
 def test_everything_else_goes_to_the_app(path: str) -> None:
     assert object_key(path) is None

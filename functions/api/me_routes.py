@@ -1,0 +1,67 @@
+"""The employee's own view on the static site: who the signed token names, their standing, their share links.
+
+The site is static; its small script sends the token it keeps (from the digest link's ``#t=`` fragment)
+as ``Authorization: Employee <token>``. A token that fails verification gets a 401, and the page drops it.
+CORS is open because the site may live on its own domain: nothing here is sent without the token.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chalice import Blueprint, CORSConfig, Response
+
+from functions.api import http
+
+bp = Blueprint(__name__)
+SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
+MAX_CONTENT_IDS = 50
+_CONTENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@bp.route("/api/me", methods=["GET"], cors=SITE_CORS)
+def me() -> Response:
+    """Name, team and this week's, month's and all-time figures and rank of the token's employee."""
+    from functions.api.directory_routes import employee
+    from functions.directory.store import EmployeeStore
+    from functions.stats.leaderboard import own_standings
+
+    request = bp.current_request
+    _, problem = http.query(request, set())
+    if problem:
+        return problem
+    employee_id, denied = employee(request)
+    if denied:
+        return denied
+    person = EmployeeStore().get(employee_id)
+    if person is None or not person.active:
+        message = "this link belongs to someone who is no longer in the programme"
+        return http.error(401, message, {"Authorization": message})
+    standings = own_standings(employee_id)
+    body = {
+        "employee": {"name": person.name, "team": person.team, "show_name": person.show_name},
+        "standings": {period: standing.public() for period, standing in standings.items()},
+    }
+    return Response(body=body, status_code=200, headers={"Cache-Control": http.NO_STORE})
+
+
+@bp.route("/api/me/share-links", methods=["GET"], cors=SITE_CORS)
+def my_share_links() -> Response:
+    """Signed share links, per network, for up to 50 items (``content_ids=a,b,c``); signing reads nothing."""
+    from functions.api.directory_routes import employee
+    from functions.config import NETWORKS
+    from functions.shares.service import share_url
+
+    request = bp.current_request
+    params, problem = http.query(request, {"content_ids"})
+    if problem:
+        return problem
+    employee_id, denied = employee(request)
+    if denied:
+        return denied
+    ids = list(dict.fromkeys(i for i in (params.get("content_ids") or "").split(",") if i))
+    if not ids or len(ids) > MAX_CONTENT_IDS or not all(_CONTENT_ID.match(i) for i in ids):
+        message = f"1 to {MAX_CONTENT_IDS} content ids, separated by commas"
+        return http.error(400, "invalid query parameter", {"content_ids": message})
+    links = {content_id: {n: share_url(employee_id, content_id, n) for n in NETWORKS} for content_id in ids}
+    return Response(body={"share_links": links}, status_code=200, headers={"Cache-Control": http.NO_STORE})

@@ -1,0 +1,358 @@
+"""The static site generator: data in, HTML, CSS and a little JavaScript out, per locale, only what changed.
+
+Every page is described first by its path, template and a JSON-able context (the data it shows). The
+fingerprint of a page is the SHA-256 of that context, the locale and the build's version (templates,
+catalogs and assets): a page whose fingerprint matches the one in the bucket's manifest is not rendered
+again, and of those rendered only the ones whose bytes changed are uploaded (functions.sitegen.publish).
+
+Paths, per locale ``<l>`` (en, pl, lt, ru)::
+
+    /index.html                       language picker (keeps the #t= token when it forwards)
+    /404.html
+    /<l>/  /<l>/page/<n>/             content cards, important first
+    /<l>/items/<slug>-<id>/           one item, with Open Graph and Twitter card tags
+    /<l>/topics/  /<l>/topics/<topic>/[page/<n>/]
+    /<l>/leaderboard/  /<l>/leaderboard/<team>/
+    /<l>/kpi/  /<l>/admin/
+    /assets/site.<hash>.css  /assets/chorus.<hash>.js
+
+Jinja2 (autoescape on for every template) and Babel load on first build, never at cold start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from functions.config import NETWORKS
+from functions.content.model import ContentItem, slugify
+from functions.links.destinations import web_link
+from functions.sitegen.data import SiteData
+from functions.sitegen.publish import Entry
+from functions.stats.leaderboard import Standing
+from functions.stats.periods import LEADERBOARD_PERIODS
+
+SITE_DIR = Path(__file__).resolve().parents[2] / "site"
+TEMPLATES = SITE_DIR / "templates" / "site"
+STATIC = SITE_DIR / "static"
+LOCALES = ("en", "pl", "lt", "ru")
+PAGE_SIZE = 12
+SLUG_LENGTH = 40
+GENERATOR_VERSION = "1"  # bump when this module changes what it renders
+NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "lt": "Lietuvių", "ru": "Русский"}
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str  # the bucket key, e.g. "pl/items/launch-3f2a/index.html"
+    template: str
+    locale: str
+    context: dict[str, Any]  # JSON-able: what the page shows
+    path: str  # the URL path of the page in every locale: "/{l}/items/launch-3f2a/"
+
+
+@dataclass(frozen=True)
+class Build:
+    files: dict[str, bytes]  # what was rendered (pages whose data changed, and the assets)
+    inputs: dict[str, str]  # key -> fingerprint, for the manifest
+    kept: tuple[str, ...]  # pages not rendered: their fingerprint is unchanged
+    pages: int  # every page of the site
+
+    @property
+    def rendered(self) -> int:
+        return sum(1 for key in self.files if key.endswith(".html"))
+
+
+@dataclass(frozen=True)
+class Assets:
+    files: dict[str, bytes]  # hashed key -> bytes
+    css: str  # URL path of the stylesheet
+    js: str  # URL path of the script
+    version: str  # changes when a template, catalog, asset or this generator does
+
+
+@cache
+def assets() -> Assets:
+    files, names = {}, {}
+    for source in ("site.css", "chorus.js"):
+        body = (STATIC / source).read_bytes()
+        stem, suffix = source.rsplit(".", 1)
+        key = f"assets/{stem}.{hashlib.sha256(body).hexdigest()[:12]}.{suffix}"
+        files[key] = body
+        names[suffix] = "/" + key
+    version = hashlib.sha256(GENERATOR_VERSION.encode())
+    for path in sorted([*TEMPLATES.rglob("*.html"), *(SITE_DIR / "locale").rglob("*.mo")]):
+        version.update(path.name.encode() + path.read_bytes())
+    for key in sorted(files):
+        version.update(key.encode())
+    return Assets(files, names["css"], names["js"], version.hexdigest())
+
+
+def build(
+    data: SiteData, previous: Mapping[str, Entry], site_url: str, api_url: str, everything: bool = False
+) -> Build:
+    """Render the pages whose fingerprint differs from ``previous`` (all of them with ``everything``)."""
+    bundle = assets()
+    files: dict[str, bytes] = dict(bundle.files)
+    inputs: dict[str, str] = {}
+    kept: list[str] = []
+    pages = 0
+    site = _Site(data, site_url.rstrip("/"), api_url.rstrip("/"), bundle)
+    for spec in site.pages():
+        pages += 1
+        fingerprint = _fingerprint(spec, bundle.version)
+        inputs[spec.key] = fingerprint
+        seen = previous.get(spec.key)
+        if not everything and seen is not None and seen.inputs == fingerprint:
+            kept.append(spec.key)
+            continue
+        files[spec.key] = site.render(spec).encode()
+    return Build(files, inputs, tuple(kept), pages)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    pages: int
+    rendered: int
+    written: int
+    deleted: int
+    bytes_written: int
+    seconds: float
+
+
+def rebuild(writer: Any = None, client: Any = None, everything: bool = False) -> RebuildReport:
+    """Read the data, render what changed, publish it to the site bucket (or ``writer``)."""
+    from functions.config import settings
+    from functions.sitegen.data import read_site_data
+    from functions.sitegen.publish import S3Writer, publish, read_manifest
+
+    started = time.perf_counter()
+    writer = writer or S3Writer()
+    data = read_site_data(client=client)
+    result = build(data, read_manifest(writer), settings().site_base_url, settings().api_base_url, everything)
+    report = publish(result.files, writer, result.inputs, keep=result.kept)
+    return RebuildReport(
+        pages=result.pages,
+        rendered=result.rendered,
+        written=len(report.written),
+        deleted=len(report.deleted),
+        bytes_written=report.bytes_written,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _fingerprint(spec: PageSpec, version: str) -> str:
+    payload = json.dumps([version, spec.template, spec.locale, spec.context], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def item_path(item: ContentItem, locale: str) -> str:
+    """``/<locale>/items/<slug>-<id>/``: readable, and unique whatever the title (percent-encoded)."""
+    slug = slugify(item.title)[:SLUG_LENGTH].strip("-")
+    return f"/{locale}/items/{quote(slug)}-{item.id}/"
+
+
+def topic_path(topic: str, locale: str) -> str:
+    return f"/{locale}/topics/{quote(slugify(topic))}/"
+
+
+class _Site:
+    """Page specs and their rendering for one snapshot of the data."""
+
+    def __init__(self, data: SiteData, site_url: str, api_url: str, bundle: Assets) -> None:
+        self.data = data
+        self.site_url = site_url
+        self.api_url = api_url
+        self.assets = bundle
+        self.topics = sorted({topic for item in data.items for topic in item.topics})
+        self.team_paths = _unique_slugs(data.teams)
+
+    # --- what pages there are ------------------------------------------------------------------
+
+    def pages(self) -> Iterator[PageSpec]:
+        yield PageSpec("index.html", "root.html", "en", {"locales": list(LOCALES)}, "/")
+        yield PageSpec("404.html", "404.html", "en", {"locales": list(LOCALES)}, "/404.html")
+        for locale in LOCALES:
+            yield from self._locale_pages(locale)
+
+    def _locale_pages(self, locale: str) -> Iterator[PageSpec]:
+        cards = [self._card(item, locale) for item in self.data.items]
+        yield from self._listing(locale, "home.html", "", cards, {"topics": self._topic_links(locale)})
+        for item, card in zip(self.data.items, cards, strict=True):
+            canonical = item_path(item, item.language)
+            context = {
+                "item": card,
+                "original": web_link(item.url),
+                "canonical": canonical,
+                # The item's own page shares with a suggested text; cards share the title (a light home page).
+                "shares": self._shares(item, self.site_url + canonical, suggested=True),
+            }
+            yield self._spec(locale, "item.html", card["path"].split("/", 2)[2], context)
+        yield self._spec(locale, "topics.html", "topics/", {"topics": self._topic_links(locale)})
+        for topic in self.topics:
+            chosen = [card for item, card in zip(self.data.items, cards, strict=True) if topic in item.topics]
+            section = topic_path(topic, locale).split("/", 2)[2]
+            yield from self._listing(locale, "topic.html", section, chosen, {"topic": topic})
+        teams = [{"name": team, "path": f"/{locale}/leaderboard/{slug}/"} for team, slug in self.team_paths.items()]
+        yield self._spec(locale, "leaderboard.html", "leaderboard/", {"boards": self._boards(None), "teams": teams})
+        for team, slug in self.team_paths.items():
+            context = {"boards": self._boards(team), "teams": teams, "team": team}
+            yield self._spec(locale, "leaderboard.html", f"leaderboard/{slug}/", context)
+        yield self._spec(locale, "kpi.html", "kpi/", {})
+        yield self._spec(locale, "admin.html", "admin/", {"admin_url": self.api_url + "/admin"})
+
+    def _listing(
+        self, locale: str, template: str, section: str, cards: list[dict[str, Any]], extra: dict[str, Any]
+    ) -> Iterator[PageSpec]:
+        """A list of cards, PAGE_SIZE per page: ``<section>``, then ``<section>page/2/`` and on."""
+        chunks = [cards[start : start + PAGE_SIZE] for start in range(0, len(cards), PAGE_SIZE)] or [[]]
+
+        def where(number: int) -> str:
+            return section if number == 1 else f"{section}page/{number}/"
+
+        for number, chunk in enumerate(chunks, start=1):
+            pager = {
+                "number": number,
+                "count": len(chunks),
+                "previous": f"/{locale}/{where(number - 1)}" if number > 1 else None,
+                "next": f"/{locale}/{where(number + 1)}" if number < len(chunks) else None,
+            }
+            yield self._spec(locale, template, where(number), {"cards": chunk, "pager": pager, **extra})
+
+    def _spec(self, locale: str, template: str, where: str, context: dict[str, Any]) -> PageSpec:
+        path = f"/{locale}/{where}"  # percent-encoded, as links carry it; the bucket key is the decoded path
+        return PageSpec(unquote(f"{locale}/{where}index.html"), template, locale, context, path)
+
+    # --- the data each page shows (JSON-able, it is the page's fingerprint) ---------------------
+
+    def _card(self, item: ContentItem, locale: str) -> dict[str, Any]:
+        path = item_path(item, locale)
+        public_page = self.site_url + item_path(item, item.language)
+        return {
+            "id": item.id,
+            "title": item.title,
+            "summary": item.summary,
+            "image": web_link(item.image_url),
+            "language": item.language,
+            "important": item.important,
+            "kind": item.kind,
+            "published": item.publish_start or item.created_at,
+            "path": path,
+            "topics": [{"name": t, "path": topic_path(t, locale)} for t in item.topics],
+            "shares": self._shares(item, public_page, suggested=False),
+        }
+
+    def _shares(self, item: ContentItem, page_url: str, suggested: bool) -> list[dict[str, str]]:
+        """Share intents for the item's public page (the script swaps in the employee's signed links)."""
+        from functions.shares.intents import intent_url
+
+        return [
+            {
+                "network": network,
+                "url": intent_url(
+                    network, page_url, item.suggested_text(network, 0) if suggested else item.title, item.title
+                ),
+            }
+            for network in NETWORKS
+        ]
+
+    def _topic_links(self, locale: str) -> list[dict[str, Any]]:
+        counts = {topic: sum(topic in item.topics for item in self.data.items) for topic in self.topics}
+        return [{"name": t, "path": topic_path(t, locale), "count": counts[t]} for t in self.topics]
+
+    def _boards(self, team: str | None) -> list[dict[str, Any]]:
+        return [
+            {"period": period, "rows": [_row(s) for s in self.data.boards.get((period, team), ())]}
+            for period in LEADERBOARD_PERIODS
+        ]
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def render(self, spec: PageSpec) -> str:
+        from functools import partial
+
+        from functions.i18n import format_date, format_number, template_callables
+
+        alternates = [
+            {"locale": other, "url": self.site_url + _in_locale(spec.path, other), "path": _in_locale(spec.path, other)}
+            for other in LOCALES
+        ]
+        context = {
+            **template_callables(spec.locale),
+            **spec.context,
+            "lang": spec.locale,
+            "path": spec.path,
+            "url": self.site_url + spec.path,
+            "site_url": self.site_url,
+            "api_url": self.api_url,
+            "css": self.assets.css,
+            "js": self.assets.js,
+            "alternates": alternates if spec.path.startswith(f"/{spec.locale}/") else [],
+            "language_names": LANGUAGE_NAMES,
+            "network_names": NETWORK_NAMES,
+            "number": partial(format_number, locale=spec.locale),
+            "date": lambda iso: format_date(_day(iso), spec.locale, width="medium") if iso else "",
+        }
+        return _environment().get_template(spec.template).render(context)
+
+
+def _row(standing: Standing) -> dict[str, Any]:
+    return {
+        "rank": standing.rank,
+        "name": None if standing.anonymous else standing.employee,
+        "team": standing.team,
+        "shares": standing.shares,
+        "clicks": standing.unique_human_clicks,
+        "points": standing.points,
+    }
+
+
+def _in_locale(path: str, locale: str) -> str:
+    parts = path.split("/", 2)
+    return f"/{locale}/{parts[2]}" if len(parts) == 3 and parts[1] in LOCALES else path
+
+
+def _unique_slugs(names: tuple[str, ...]) -> dict[str, str]:
+    """name -> URL slug, unique: a clash gets ``-2``, ``-3`` in sorted order (so it is stable)."""
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sorted(names):
+        base = quote(slugify(name))
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        slugs[name] = slug
+    return slugs
+
+
+def _day(iso: str) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(iso[:10])
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
+    env.filters["tojson_attr"] = lambda value: json.dumps(value, separators=(",", ":"))
+    return env

@@ -1,0 +1,243 @@
+"""The static site as people use it: `make run` serves it, Debian's chromium (Playwright) clicks through it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.e2e.conftest import RunningChorus
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+ARTIFACTS = ROOT / "test-artifacts"
+PERSON_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
+SERIOUS = ("serious", "critical")
+XSS = '<script>alert("site")</script><img src=x onerror=alert(2)>'
+
+
+def api(chorus: RunningChorus, path: str, method: str = "GET", body: Any = None, token: str = "") -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{chorus.base}{path}", data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(user_agent=PERSON_UA)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def sent_to(page: Any, host: str, click: Any) -> str:
+    """Click, and return the URL the browser was sent to at ``host`` (no internet here: that hop fails)."""
+    from playwright.sync_api import Error
+
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    with contextlib.suppress(Error):
+        click()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sent = [u for u in requested if urlsplit(u).hostname == host]
+        if sent:
+            return sent[0]
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the browser was not sent to {host}: {requested}")
+
+
+def rebuild(chorus: RunningChorus) -> dict[str, Any]:
+    return api(chorus, "/dev/site", method="POST", body={})
+
+
+def test_the_home_page_shows_the_cards_at_every_width(chorus: RunningChorus, page: Any) -> None:
+    rebuild(chorus)
+    feed = [item["title"] for item in api(chorus, "/api/feed?limit=12")["items"]]
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (320, 375, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{chorus.base}/en/")
+        assert page.locator(".card h2").all_inner_texts() == feed
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"sideways scrolling at {width} px"
+        if width != 320:
+            shot = ARTIFACTS / f"site-home-{width}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+    page.goto(f"{chorus.base}/en/leaderboard/")
+    page.set_viewport_size({"width": 375, "height": 900})
+    page.screenshot(path=str(ARTIFACTS / "site-leaderboard-375.png"), full_page=True)
+
+
+def test_without_a_token_a_share_button_shares_the_public_page(chorus: RunningChorus, page: Any) -> None:
+    page.goto(f"{chorus.base}/en/")
+    first = page.locator(".card").first
+    title = first.locator("h2").inner_text()
+    intent = sent_to(page, "www.linkedin.com", lambda: first.locator('a[data-network="linkedin"]').click())
+    text = parse_qs(urlsplit(intent).query)["text"][0]
+    assert text.startswith(title)
+    shared = text.split()[-1]
+    assert shared.startswith(f"{chorus.base}/") and "/items/" in shared
+    with urllib.request.urlopen(shared, timeout=10) as response:  # the public page exists
+        assert response.status == 200
+
+
+def test_with_the_digest_token_sharing_goes_through_the_employees_signed_link(chorus: RunningChorus, page: Any) -> None:
+    page.goto(f"{chorus.base}/en/#t={chorus.employee_token}")
+    page.wait_for_selector(".card a[data-personal]")
+    assert urlsplit(page.url).fragment == ""  # the token left the address bar ...
+    assert page.evaluate("localStorage.getItem('chorus.token')") == chorus.employee_token  # ... for the browser
+    me = page.locator("#me")
+    me.wait_for(state="visible")
+    assert "Anna Kowalska" in me.inner_text()
+    button = page.locator('.card a[data-network="linkedin"]').first
+    assert button.get_attribute("href").startswith(f"{chorus.base}/share/")
+    intent = sent_to(page, "www.linkedin.com", button.click)
+    post = parse_qs(urlsplit(intent).query)["text"][0]
+    assert any(word.startswith(f"{chorus.base}/") and "/items/" not in word for word in post.split()), post
+
+    page.goto(f"{chorus.base}/pl/leaderboard/")  # kept across pages, without the fragment
+    page.locator("#me").wait_for(state="visible")
+    rank = page.locator('#me tr[data-period="all"] td[data-field="rank"]').inner_text()
+    assert rank.isdigit()
+
+
+def test_a_token_that_fails_verification_is_dropped_with_a_gentle_message(chorus: RunningChorus, page: Any) -> None:
+    page.goto(f"{chorus.base}/en/#t={chorus.employee_token[:-3]}xyz")
+    notice = page.locator("#notice")
+    notice.wait_for(state="visible")
+    assert "could not be confirmed" in notice.inner_text()
+    assert page.evaluate("localStorage.getItem('chorus.token')") is None
+    assert page.locator("h1").inner_text() == "Stories to share"
+    hrefs = page.locator(".card a[data-network]").evaluate_all("links => links.map(a => a.href)")
+    assert hrefs and not any("/share/" in href for href in hrefs)
+
+
+def points_on_board(page: Any, chorus: RunningChorus, name: str) -> int:
+    # Pages may be cached for a minute (Cache-Control); a new query string is a new URL to the browser.
+    page.goto(f"{chorus.base}/en/leaderboard/?at={time.monotonic()}")
+    row = page.locator("#board-week + .table-wrap tbody tr", has=page.get_by_role("rowheader", name=name))
+    return int(row.locator("td").nth(2).inner_text().replace(",", ""))
+
+
+def test_the_leaderboard_shows_the_ranking_and_updates_after_clicks(chorus: RunningChorus, page: Any) -> None:
+    rebuild(chorus)
+    page.goto(f"{chorus.base}/en/leaderboard/")
+    entries = api(chorus, "/api/leaderboard?period=week&limit=20")["entries"]
+    names = page.locator("#board-week + .table-wrap tbody th").all_inner_texts()
+    assert names == [e["employee"] for e in entries]
+    assert page.locator("#board-week + .table-wrap tbody tr.podium").count() == 3
+
+    name = next(line for line in chorus.output if line.startswith("Share as")).split(" (")[0][9:]
+    before = points_on_board(page, chorus, name)
+    opener = urllib.request.build_opener(NoRedirect)
+    intent = opener.open(chorus.share_urls[0]).headers["Location"]
+    short = next(w for w in parse_qs(urlsplit(intent).query)["text"][0].split() if w.startswith(chorus.base))
+    for n in range(3):
+        reader = {"User-Agent": f"{PERSON_UA} reader{n}", "Accept": "text/html", "Accept-Language": "lt"}
+        opener.open(urllib.request.Request(short, headers=reader))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        rebuild(chorus)
+        after = points_on_board(page, chorus, name)
+        if after == before + 31:  # a share is a point, each new reader ten
+            return
+    raise AssertionError(f"{name} had {before} points and now {after}, not {before + 31}")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
+        return fp
+
+
+def test_the_language_switch_keeps_the_page(chorus: RunningChorus, page: Any) -> None:
+    from functions.i18n import translations
+
+    page.goto(f"{chorus.base}/en/leaderboard/")
+    page.locator("nav.languages").get_by_role("link", name="Polski").click()
+    page.wait_for_url(f"{chorus.base}/pl/leaderboard/")
+    assert page.locator("html").get_attribute("lang") == "pl"
+    assert page.locator("h1").inner_text() == translations("pl").gettext("Leaderboard")
+    page.locator("nav.languages").get_by_role("link", name="Русский").click()
+    page.wait_for_url(f"{chorus.base}/ru/leaderboard/")
+    assert page.locator("h1").inner_text() == translations("ru").gettext("Leaderboard")
+    page.goto(f"{chorus.base}/")  # the picker forwards to the browser's language
+    page.wait_for_url(f"{chorus.base}/en/")
+
+
+def test_pages_have_no_serious_accessibility_violations(chorus: RunningChorus, page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(f"{chorus.base}/en/")
+    item = page.locator(".card h2 a").first.get_attribute("href")
+    topic = page.locator(".card .chips a").first.get_attribute("href")
+    axe = Axe()
+    for path in ("/en/", item, topic, "/pl/leaderboard/", "/ru/topics/", "/lt/kpi/", "/en/admin/", "/404.html", "/"):
+        page.goto(f"{chorus.base}{path}")
+        if path == "/":
+            page.wait_for_url(f"{chorus.base}/en/")
+        violations = axe.run(page).response["violations"]
+        serious = [(v["id"], v["impact"], len(v["nodes"])) for v in violations if v["impact"] in SERIOUS]
+        assert serious == [], f"{path}: {serious}"
+
+
+def test_an_item_with_script_payloads_shows_them_as_text_everywhere(chorus: RunningChorus, page: Any) -> None:
+    body = {
+        "url": "https://example.com/xss-site",
+        "title": XSS,
+        "summary": XSS,
+        "topics": ["xss<b>"],
+        "important": True,
+        "status": "published",
+        "share_texts": {"linkedin": [XSS]},
+    }
+    created = api(chorus, "/api/admin/content", method="POST", body=body, token=chorus.admin_token)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        deadline = time.monotonic() + 30  # the content change rebuilds the site by itself
+        while time.monotonic() < deadline:
+            page.goto(f"{chorus.base}/en/?at={time.monotonic()}")  # pages are cacheable for a minute
+            if page.get_by_role("heading", name=XSS).count():
+                break
+            page.wait_for_timeout(500)
+        heading = page.get_by_role("heading", name=XSS)
+        assert heading.count() == 1
+        item = heading.get_by_role("link").get_attribute("href")
+        for path in ("/en/", "/pl/", item, "/en/topics/xss-b/", "/en/topics/"):
+            page.goto(f"{chorus.base}{path}?at={time.monotonic()}")
+            assert XSS in page.locator("main").inner_text() or "xss<b>" in page.locator("main").inner_text(), path
+            assert page.locator("main script, main img[src=x]").count() == 0, path
+        assert dialogs == []
+    finally:
+        api(chorus, f"/api/admin/content/{created['id']}", method="DELETE", token=chorus.admin_token)
+    rebuild(chorus)
+
+
+def test_site_objects_carry_their_type_and_cache_policy(chorus: RunningChorus) -> None:
+    with urllib.request.urlopen(f"{chorus.base}/en/", timeout=10) as response:
+        html = response.read().decode()
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert response.headers["Cache-Control"] == "public, max-age=60"
+    css = html.split('rel="stylesheet" href="')[1].split('"')[0]
+    with urllib.request.urlopen(f"{chorus.base}{css}", timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/css; charset=utf-8"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{chorus.base}/en/items/no-such-item/", timeout=10)
+    assert missing.value.code == 404 and "Page not found" in missing.value.read().decode()
