@@ -53,8 +53,16 @@ def _measure() -> dict[str, Any]:
     from functions.sitegen.data import read_site_data
     from functions.sitegen.publish import S3Writer, publish, read_manifest
 
+    from collections import Counter
+
+    from functions import aws
+
+    calls: Counter[str] = Counter()
+    aws.dynamodb().meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
+
     def one_build() -> dict[str, Any]:
         writer = S3Writer()
+        calls.clear()
         t0 = time.perf_counter()
         data = read_site_data()
         t1 = time.perf_counter()
@@ -71,6 +79,7 @@ def _measure() -> dict[str, Any]:
             "render_seconds": t2 - t1,
             "publish_seconds": t3 - t2,
             "seconds": t3 - t0,
+            "dynamodb_calls": dict(calls),
         }
 
     full = one_build()
@@ -94,6 +103,8 @@ def report(figures: dict[str, Any]) -> list[str]:
             f"{f['written']:,} objects written ({f['bytes_written'] / 1e6:.2f} MB)"
         )
     full, one = figures["full"], figures["one_item"]
+    reads = ", ".join(f"{n} {op}" for op, n in sorted(full["dynamodb_calls"].items()))
+    lines.append(f"DynamoDB calls per build: {reads} (no Scan)")
     lines.append(
         f"one item changed vs full: {one['rendered'] / full['rendered']:.3f} of the pages rendered, "
         f"{one['seconds'] / full['seconds']:.2f}x the time"
