@@ -47,15 +47,14 @@ def run(items: int = ITEMS, employees: int = EMPLOYEES) -> dict[str, Any]:
 
 
 def _measure() -> dict[str, Any]:
+    from collections import Counter
+
+    from functions import aws
     from functions.config import settings
     from functions.content.service import update_content
     from functions.sitegen.build import build
     from functions.sitegen.data import read_site_data
     from functions.sitegen.publish import S3Writer, publish, read_manifest
-
-    from collections import Counter
-
-    from functions import aws
 
     calls: Counter[str] = Counter()
     aws.dynamodb().meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.update([model.name]))
