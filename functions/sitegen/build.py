@@ -8,7 +8,7 @@ again, and of those rendered only the ones whose bytes changed are uploaded (fun
 Paths, per locale ``<l>`` (en, pl, lt, ru)::
 
     /index.html                       language picker (keeps the #t= token when it forwards)
-    /404.html
+    /404.html  /sitemap.xml  /robots.txt
     /<l>/  /<l>/page/<n>/             content cards, important first
     /<l>/items/<slug>-<id>/           one item, with Open Graph and Twitter card tags
     /<l>/topics/  /<l>/topics/<topic>/[page/<n>/]
@@ -64,7 +64,7 @@ class Build:
     files: dict[str, bytes]  # what was rendered (pages whose data changed, and the assets)
     inputs: dict[str, str]  # key -> fingerprint, for the manifest
     kept: tuple[str, ...]  # pages not rendered: their fingerprint is unchanged
-    pages: int  # every page of the site
+    pages: int  # every HTML page of the site
 
     @property
     def rendered(self) -> int:
@@ -89,7 +89,7 @@ def assets() -> Assets:
         files[key] = body
         names[suffix] = "/" + key
     version = hashlib.sha256(GENERATOR_VERSION.encode())
-    for path in sorted([*TEMPLATES.rglob("*.html"), *(SITE_DIR / "locale").rglob("*.mo")]):
+    for path in sorted([*TEMPLATES.rglob("*.*"), *(SITE_DIR / "locale").rglob("*.mo")]):
         version.update(path.name.encode() + path.read_bytes())
     for key in sorted(files):
         version.update(key.encode())
@@ -107,7 +107,7 @@ def build(
     pages = 0
     site = _Site(data, site_url.rstrip("/"), api_url.rstrip("/"), bundle)
     for spec in site.pages():
-        pages += 1
+        pages += spec.key.endswith(".html")
         fingerprint = _fingerprint(spec, bundle.version)
         inputs[spec.key] = fingerprint
         seen = previous.get(spec.key)
@@ -180,8 +180,14 @@ class _Site:
     def pages(self) -> Iterator[PageSpec]:
         yield PageSpec("index.html", "root.html", "en", {"locales": list(LOCALES)}, "/")
         yield PageSpec("404.html", "404.html", "en", {"locales": list(LOCALES)}, "/404.html")
+        listed = []
         for locale in LOCALES:
-            yield from self._locale_pages(locale)
+            for spec in self._locale_pages(locale):
+                listed.append(spec.path)
+                yield spec
+        # For search engines: every page in every language, and where that list is.
+        yield PageSpec("sitemap.xml", "sitemap.xml", "en", {"paths": listed}, "/sitemap.xml")
+        yield PageSpec("robots.txt", "robots.txt", "en", {}, "/robots.txt")
 
     def _locale_pages(self, locale: str) -> Iterator[PageSpec]:
         cards = [self._card(item, locale) for item in self.data.items]

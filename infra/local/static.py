@@ -1,8 +1,9 @@
 """Serve the generated site from the (moto) site bucket on `make run`'s one port, in front of the app.
 
 In AWS the site bucket sits behind its own domain; locally one server answers both, so site paths
-(``/``, ``/index.html``, ``/404.html``, ``/<lang>/…``, ``/assets/…``) are read from the bucket with the
-Content-Type and Cache-Control the generator stored, and everything else goes to the Chalice app.
+(``/``, ``/index.html``, ``/404.html``, ``/sitemap.xml``, ``/robots.txt``, ``/<lang>/…``, ``/assets/…``)
+are read from the bucket with the Content-Type and Cache-Control the generator stored, and everything
+else goes to the Chalice app.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from urllib.parse import unquote
 from chalice.local import ChaliceRequestHandler
 
 SITE_LANGUAGES = ("en", "pl", "lt", "ru")
-_SITE_PATH = re.compile(rf"^/(?:$|index\.html$|404\.html$|assets/|(?:{'|'.join(SITE_LANGUAGES)})(?:/|$))")
+_SITE_FILES = r"index\.html|404\.html|sitemap\.xml|robots\.txt"
+_SITE_PATH = re.compile(rf"^/(?:$|(?:{_SITE_FILES})$|assets/|(?:{'|'.join(SITE_LANGUAGES)})(?:/|$))")
 
 
 def object_key(path: str) -> str | None:

@@ -13,6 +13,8 @@ from infra.local.static import object_key
         ("/", "index.html"),
         ("/index.html", "index.html"),
         ("/404.html", "404.html"),
+        ("/sitemap.xml", "sitemap.xml"),
+        ("/robots.txt", "robots.txt"),
         ("/pl/", "pl/index.html"),
         ("/pl", "pl"),  # answered with a redirect to /pl/
         ("/ru/items/launch/?utm_source=x", "ru/items/launch/index.html"),
