@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 MANIFEST = "_manifest.json"
+UPLOAD_THREADS = 16
 ASSET_CACHE = "public, max-age=31536000, immutable"
 PAGE_CACHE = "public, max-age=60"
 _HASHED = re.compile(r"^assets/.+\.[0-9a-f]{8,}\.[a-z0-9]+$")
@@ -89,21 +90,33 @@ def publish(
     current = {key: previous[key] for key in keep if key in previous and key not in files}
     current.update({key: Entry(hashlib.sha256(body).hexdigest(), inputs.get(key, "")) for key, body in files.items()})
     changed = sorted(key for key in files if key not in previous or previous[key].sha256 != current[key].sha256)
-    for key in changed:
-        writer.write(key, files[key], content_type_for(key), cache_control_for(key))
+    _each(changed, lambda key: writer.write(key, files[key], content_type_for(key), cache_control_for(key)))
     gone = sorted(set(previous) - set(current))
     if changed or gone or any(previous.get(key) != entry for key, entry in current.items()):
         manifest = {key: [entry.sha256, entry.inputs] for key, entry in sorted(current.items())}
         body = json.dumps(manifest, separators=(",", ":")).encode()
         writer.write(MANIFEST, body, content_type_for(MANIFEST), cache_control_for(MANIFEST))
-    for key in gone:
-        writer.delete(key)
+    _each(gone, writer.delete)
     return PublishReport(
         written=tuple(changed),
         deleted=tuple(gone),
         unchanged=len(current) - len(changed),
         bytes_written=sum(len(files[key]) for key in changed),
     )
+
+
+def _each(keys: list[str], action: Callable[[str], None]) -> None:
+    """``action`` on every key, UPLOAD_THREADS at a time (S3 round trips dominate); the first error is raised
+    after the others finish, so the caller's order (pages, then manifest, then deletions) still holds."""
+    if len(keys) <= 1:
+        for key in keys:
+            action(key)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(UPLOAD_THREADS, len(keys))) as pool:
+        for future in [pool.submit(action, key) for key in keys]:
+            future.result()
 
 
 def read_manifest(writer: Writer) -> dict[str, Entry]:

@@ -64,3 +64,38 @@ def test_paths_outside_the_site_or_of_unknown_type_are_refused(tmp_path: Path, k
     with pytest.raises(ValueError):
         publish({**SITE, key: b"x"}, FolderWriter(tmp_path))
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+class FailingWriter(FolderWriter):
+    """A folder whose writes of one key fail (a throttled or broken upload)."""
+
+    def __init__(self, root: Path, failing: str) -> None:
+        super().__init__(root)
+        self.failing = failing
+
+    def write(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
+        if key == self.failing:
+            raise OSError(f"upload of {key} failed")
+        super().write(key, body, content_type, cache_control)
+
+
+def test_an_upload_that_fails_leaves_the_old_manifest_so_the_next_run_redoes_it(tmp_path: Path) -> None:
+    publish(SITE, FolderWriter(tmp_path))
+    changed = {**SITE, "en/index.html": b"<!doctype html><title>New</title>", "pl/index.html": b"<!doctype html>"}
+    with pytest.raises(OSError, match=r"en/index\.html"):
+        publish(changed, FailingWriter(tmp_path, "en/index.html"))
+    assert (tmp_path / "pl/index.html").is_file()  # the other uploads finished
+    retried = publish(changed, FolderWriter(tmp_path))
+    assert set(retried.written) == {"en/index.html", "pl/index.html"}
+
+
+def test_pages_kept_by_the_builder_stay_with_their_fingerprints(tmp_path: Path) -> None:
+    from functions.sitegen.publish import read_manifest
+
+    writer = FolderWriter(tmp_path)
+    publish(SITE, writer, inputs=dict.fromkeys(SITE, "v1"))
+    rest = {k: v for k, v in SITE.items() if k != "en/items/launch/index.html"}
+    report = publish(rest, writer, inputs=dict.fromkeys(rest, "v1"), keep=["en/items/launch/index.html"])
+    assert (report.written, report.deleted) == ((), ())
+    manifest = read_manifest(writer)
+    assert manifest["en/items/launch/index.html"].inputs == "v1" and set(manifest) == set(SITE)
