@@ -199,12 +199,21 @@ class Runner:
     def save(self) -> None:
         self.state.save(self.dynamodb, self.tables)
 
-    def loop(self, pump_every: float = 0.5, save_every: float = 15.0) -> None:
-        """Drive the event handlers until asked to stop: the stream every half second."""
+    def loop(self, pump_every: float = 0.5, save_every: float = 15.0, site_after: float = 10.0) -> None:
+        """Drive the event handlers until asked to stop: the stream every half second.
+
+        A local convenience AWS does not have: once clicks or shares are counted, the site is rebuilt
+        ``site_after`` seconds later, so the leaderboard pages follow a demo without waiting 10 minutes.
+        """
         last_save = time.monotonic()
+        counted_at: float | None = None
         while not self.stopping.wait(pump_every):
             try:
-                self.pump.pump()
+                if self.pump.pump() and counted_at is None:
+                    counted_at = time.monotonic()
+                if counted_at is not None and time.monotonic() - counted_at >= site_after:
+                    counted_at = None
+                    self.build_site_now()
                 self.content_pump.pump()
                 with self.site_lock:
                     self.schedules.run_due()
@@ -237,7 +246,7 @@ class Runner:
             "",
             f"Chorus is running on {base}  (state in {self.state_dir}; Ctrl-C stops, `make reset` starts over)",
             f"  Site:               {base}/en/  (also /pl/, /lt/, /ru/; rebuilt every 10 minutes, after content"
-            " changes, and by `curl -X POST .../dev/site`)",
+            " changes, ~10 s after clicks are counted, and by `curl -X POST .../dev/site`)",
             f"  Leaderboard (JSON): {base}/api/leaderboard?period=week   (also: &team=Sales, period=month|all)",
             f"  Health:             {base}/api/health",
             f"  Admin form:         {base}/admin  (sign in with the admin token below)",

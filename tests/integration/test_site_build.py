@@ -226,6 +226,8 @@ def test_script_payloads_appear_as_text_on_every_page(client: Any, tmp_path: Pat
     assert any(k.endswith("/index.html") and k.count("/") == 1 for k in shown)  # a home page
     for key, html in pages.items():
         assert XSS not in html and "<img src=x" not in html and '"onerror=' not in html, key
+        # And were something ever to slip through, the page's policy runs no inline script.
+        assert "script-src 'self';" in html and "'unsafe-inline'" not in html, key
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML Checker needs Java (make test installs it)")
