@@ -45,7 +45,11 @@ def handler_class(s3: Any, bucket: str) -> type[ChaliceRequestHandler]:
                 if found is None:
                     return False  # no site built yet: the app answers
             body, headers = found
-            self._send_http_response(status, headers, b"" if self.command == "HEAD" else body)
+            if self.command == "HEAD":  # the headers GET would send, its length included, and no body
+                self.send_response(status)
+                self._send_headers({**headers, "Content-Length": str(len(body))})
+            else:
+                self._send_http_response(status, headers, body)
             return True
 
         def do_GET(self) -> None:

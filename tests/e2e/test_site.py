@@ -233,6 +233,10 @@ def test_site_objects_carry_their_type_and_cache_policy(chorus: RunningChorus) -
         html = response.read().decode()
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"
         assert response.headers["Cache-Control"] == "public, max-age=60"
+    head = urllib.request.Request(f"{chorus.base}/en/", method="HEAD")
+    with urllib.request.urlopen(head, timeout=10) as response:
+        assert response.read() == b"" and int(response.headers["Content-Length"]) == len(html.encode())
+        assert response.headers["Cache-Control"] == "public, max-age=60"
     css = html.split('rel="stylesheet" href="')[1].split('"')[0]
     with urllib.request.urlopen(f"{chorus.base}{css}", timeout=10) as response:
         assert response.headers["Content-Type"] == "text/css; charset=utf-8"
