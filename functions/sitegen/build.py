@@ -106,9 +106,10 @@ def build(
     kept: list[str] = []
     pages = 0
     site = _Site(data, site_url.rstrip("/"), api_url.rstrip("/"), bundle)
+    version = f"{bundle.version} {site.site_url} {site.api_url}"  # every page links to both
     for spec in site.pages():
         pages += spec.key.endswith(".html")
-        fingerprint = _fingerprint(spec, bundle.version)
+        fingerprint = _fingerprint(spec, version)
         inputs[spec.key] = fingerprint
         seen = previous.get(spec.key)
         if not everything and seen is not None and seen.inputs == fingerprint:
@@ -214,8 +215,6 @@ def item_path(item: ContentItem, locale: str) -> str:
     return f"/{locale}/items/{quote(slug)}-{item.id}/"
 
 
-def topic_path(topic: str, locale: str) -> str:
-    return f"/{locale}/topics/{quote(slugify(topic))}/"
 
 
 class _Site:
@@ -227,6 +226,7 @@ class _Site:
         self.api_url = api_url
         self.assets = bundle
         self.topics = sorted({topic for item in data.items for topic in item.topics})
+        self.topic_slugs = _unique_slugs(tuple(self.topics))  # "C++" and "c" both slugify to "c"
         self.team_paths = _unique_slugs(data.teams)
 
     # --- what pages there are ------------------------------------------------------------------
@@ -259,7 +259,7 @@ class _Site:
         yield self._spec(locale, "topics.html", "topics/", {"topics": self._topic_links(locale)})
         for topic in self.topics:
             chosen = [card for item, card in zip(self.data.items, cards, strict=True) if topic in item.topics]
-            section = topic_path(topic, locale).split("/", 2)[2]
+            section = f"topics/{self.topic_slugs[topic]}/"
             yield from self._listing(locale, "topic.html", section, chosen, {"topic": topic})
         teams = [{"name": team, "path": f"/{locale}/leaderboard/{slug}/"} for team, slug in self.team_paths.items()]
         yield self._spec(locale, "leaderboard.html", "leaderboard/", {"boards": self._boards(None), "teams": teams})
@@ -306,7 +306,7 @@ class _Site:
             "kind": item.kind,
             "published": item.publish_start or item.created_at,
             "path": path,
-            "topics": [{"name": t, "path": topic_path(t, locale)} for t in item.topics],
+            "topics": [{"name": t, "path": self._topic_path(t, locale)} for t in item.topics],
             "shares": self._shares(item, public_page, suggested=False),
         }
 
@@ -326,7 +326,10 @@ class _Site:
 
     def _topic_links(self, locale: str) -> list[dict[str, Any]]:
         counts = {topic: sum(topic in item.topics for item in self.data.items) for topic in self.topics}
-        return [{"name": t, "path": topic_path(t, locale), "count": counts[t]} for t in self.topics]
+        return [{"name": t, "path": self._topic_path(t, locale), "count": counts[t]} for t in self.topics]
+
+    def _topic_path(self, topic: str, locale: str) -> str:
+        return f"/{locale}/topics/{self.topic_slugs[topic]}/"
 
     def _boards(self, team: str | None) -> list[dict[str, Any]]:
         return [

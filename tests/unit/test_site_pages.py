@@ -1,0 +1,65 @@
+"""The generator's paths and pages from data alone (no AWS): unique paths, pagination, fingerprints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from functions.content.model import new_content
+from functions.sitegen.build import LOCALES, PAGE_SIZE, build
+from functions.sitegen.data import SiteData
+from functions.sitegen.publish import Entry
+from functions.stats.leaderboard import Standing
+
+NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+
+def data(count: int = 3, topics: tuple[str, ...] = ("news",), teams: tuple[str, ...] = ()) -> SiteData:
+    items = tuple(
+        new_content(
+            content_id=f"item{n:03d}",
+            url=f"https://example.com/{n}",
+            title=f"Story {n}",
+            topics=list(topics),
+            now=NOW,
+        )
+        for n in range(count)
+    )
+    row = Standing(1, "e1", "Ada", teams[0] if teams else "Eng", 1, 1, 1, 11)
+    boards = {(period, None): (row,) for period in ("week", "month", "all")}
+    for team in teams:
+        boards.update({(period, team): (row,) for period in ("week", "month", "all")})
+    return SiteData(items, teams, boards, NOW)
+
+
+def keys(site: SiteData) -> set[str]:
+    return set(build(site, {}, "https://site.example.org", "https://api.example.org").files)
+
+
+def test_topics_and_teams_whose_names_slugify_alike_get_their_own_pages() -> None:
+    site = keys(data(topics=("C++", "c", "c 2"), teams=("R&D", "R D")))
+    topic_pages = {k for k in site if k.startswith("en/topics/") and k != "en/topics/index.html"}
+    assert topic_pages == {"en/topics/c/index.html", "en/topics/c-2/index.html", "en/topics/c-3/index.html"}
+    team_pages = {k for k in site if k.startswith("en/leaderboard/") and k != "en/leaderboard/index.html"}
+    assert len(team_pages) == 2
+
+
+def test_long_lists_are_paged_and_every_page_links_its_neighbours() -> None:
+    result = build(data(PAGE_SIZE * 2 + 1), {}, "https://site.example.org", "https://api.example.org")
+    home = [k for k in result.files if k.startswith("pl/") and (k == "pl/index.html" or k.startswith("pl/page/"))]
+    assert sorted(home) == ["pl/index.html", "pl/page/2/index.html", "pl/page/3/index.html"]
+    middle = result.files["pl/page/2/index.html"].decode()
+    assert 'href="/pl/" rel="prev"' in middle and 'href="/pl/page/3/" rel="next"' in middle
+    assert middle.count('<li class="card') == PAGE_SIZE
+
+
+def test_a_page_is_rendered_again_only_when_its_fingerprint_changes() -> None:
+    site = data(2)
+    first = build(site, {}, "https://site.example.org", "https://api.example.org")
+    previous = {key: Entry("sha", fingerprint) for key, fingerprint in first.inputs.items()}
+    again = build(site, previous, "https://site.example.org", "https://api.example.org")
+    assert again.rendered == 0 and len(again.kept) == len(first.inputs)
+    moved = build(site, previous, "https://elsewhere.example.org", "https://api.example.org")
+    assert moved.rendered == first.rendered  # every link changed with the site's address
+    everything = build(site, previous, "https://site.example.org", "https://api.example.org", everything=True)
+    assert everything.rendered == first.rendered
+    assert first.pages == 2 + len(LOCALES) * (1 + 2 + 2 + 1 + 1 + 1)  # home, items, topics, board, kpi, admin
