@@ -44,6 +44,7 @@ TEMPLATES = SITE_DIR / "templates" / "site"
 STATIC = SITE_DIR / "static"
 LOCALES = ("en", "pl", "lt", "ru")
 PAGE_SIZE = 12
+CARD_SUBJECT = 80  # characters of a title in a card's email subject
 SLUG_LENGTH = 40
 GENERATOR_VERSION = "1"  # bump when this module changes what it renders
 NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
@@ -252,7 +253,6 @@ class _Site:
                 "item": card,
                 "original": web_link(item.url),
                 "canonical": canonical,
-                # The item's own page shares with a suggested text; cards share the title (a light home page).
                 "shares": self._shares(item, self.site_url + canonical, suggested=True),
             }
             yield self._spec(locale, "item.html", card["path"].split("/", 2)[2], context)
@@ -311,18 +311,17 @@ class _Site:
         }
 
     def _shares(self, item: ContentItem, page_url: str, suggested: bool) -> list[dict[str, str]]:
-        """Share intents for the item's public page (the script swaps in the employee's signed links)."""
+        """Share intents for the item's public page (the script swaps in the employee's signed links).
+
+        The item's own page suggests a text; a card shares the page alone (its preview shows the title),
+        with at most CARD_SUBJECT characters of the title as an email's subject, so twelve cards with the
+        longest titles stay well under 100 KB.
+        """
         from functions.shares.intents import intent_url
 
-        return [
-            {
-                "network": network,
-                "url": intent_url(
-                    network, page_url, item.suggested_text(network, 0) if suggested else item.title, item.title
-                ),
-            }
-            for network in NETWORKS
-        ]
+        text = (lambda network: item.suggested_text(network, 0)) if suggested else (lambda network: "")
+        title = item.title if suggested else _shortened(item.title, CARD_SUBJECT)
+        return [{"network": n, "url": intent_url(n, page_url, text(n), title)} for n in NETWORKS]
 
     def _topic_links(self, locale: str) -> list[dict[str, Any]]:
         counts = {topic: sum(topic in item.topics for item in self.data.items) for topic in self.topics}
@@ -396,6 +395,10 @@ def _unique_slugs(names: tuple[str, ...]) -> dict[str, str]:
         taken.add(slug)
         slugs[name] = slug
     return slugs
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _day(iso: str) -> Any:

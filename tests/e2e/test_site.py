@@ -83,11 +83,10 @@ def test_the_home_page_shows_the_cards_at_every_width(chorus: RunningChorus, pag
 def test_without_a_token_a_share_button_shares_the_public_page(chorus: RunningChorus, page: Any) -> None:
     page.goto(f"{chorus.base}/en/")
     first = page.locator(".card").first
-    title = first.locator("h2").inner_text()
-    intent = sent_to(page, "www.linkedin.com", lambda: first.locator('a[data-network="linkedin"]').click())
-    text = parse_qs(urlsplit(intent).query)["text"][0]
-    assert text.startswith(title)
-    shared = text.split()[-1]
+    button = first.get_by_role("link", name="LinkedIn")
+    assert button.get_attribute("aria-describedby") == first.locator("h2").get_attribute("id")  # "… : <title>"
+    intent = sent_to(page, "www.linkedin.com", button.click)
+    shared = parse_qs(urlsplit(intent).query)["text"][0]  # the page: its preview shows the title
     assert shared.startswith(f"{chorus.base}/") and "/items/" in shared
     with urllib.request.urlopen(shared, timeout=10) as response:  # the public page exists
         assert response.status == 200

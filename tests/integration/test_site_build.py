@@ -83,7 +83,7 @@ def test_the_home_page_shows_cards_important_first_and_stays_small(demo: Any, tm
 
     rebuild(FolderWriter(tmp_path))
     home = (tmp_path / "pl" / "index.html").read_text()
-    titles = re.findall(r'<h2 lang="\w\w"><a href="[^"]+">([^<]+)</a></h2>', home)
+    titles = re.findall(r'<h2 id="card-[^"]+" lang="\w\w"><a href="[^"]+">([^<]+)</a></h2>', home)
     expected = [item.title for item in feed(limit=12).items]
     assert [t.replace("&#39;", "'").replace("&amp;", "&") for t in titles] == expected
     first_important = next(i for i, item in enumerate(feed(limit=12).items) if not item.important)

@@ -63,3 +63,25 @@ def test_a_page_is_rendered_again_only_when_its_fingerprint_changes() -> None:
     everything = build(site, previous, "https://site.example.org", "https://api.example.org", everything=True)
     assert everything.rendered == first.rendered
     assert first.pages == 2 + len(LOCALES) * (1 + 2 + 2 + 1 + 1 + 1)  # home, items, topics, board, kpi, admin
+
+
+def test_the_home_page_stays_under_100_kb_with_the_longest_titles_and_summaries() -> None:
+    """Twelve cards whose Russian titles (300 characters, the limit) and summaries fill every field."""
+    title = ("Длинный заголовок о том, как наши команды работают вместе " * 6)[:300]
+    items = tuple(
+        new_content(
+            content_id=f"long{n:02d}",
+            url=f"https://example.com/{n}",
+            title=title,
+            summary=("Очень подробное описание. " * 80)[:1000],
+            language="ru",
+            topics=[f"тема {t}" for t in range(6)],
+            image_url=f"https://example.com/images/{n}.jpg",
+            important=n < 3,
+            now=NOW,
+        )
+        for n in range(PAGE_SIZE)
+    )
+    site = SiteData(items, (), {}, NOW)
+    home = build(site, {}, "https://site.example.org", "https://api.example.org").files["ru/index.html"]
+    assert len(home) < 100_000, f"{len(home):,} bytes"
