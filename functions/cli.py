@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "backfill-digest-slots", help="index existing employees for the digest planner (a one-off full read)"
     )
+    site = commands.add_parser("build-site", help="rebuild the static site now (only what changed)")
+    site.add_argument("--everything", action="store_true", help="render every page, changed or not")
     args = parser.parse_args(argv)
 
     if args.command == "init-secret":
@@ -49,6 +51,18 @@ def main(argv: list[str] | None = None) -> int:
 
         read, changed = EmployeeStore().backfill_digest_slots()
         print(f"{read} employees read, {changed} digest slots set or removed")
+    elif args.command == "build-site":
+        from functions.sitegen.build import SiteBusyError, rebuild
+
+        try:
+            report = rebuild(everything=args.everything)
+        except SiteBusyError as exc:
+            print(f"{exc}; try again in a few minutes", file=sys.stderr)
+            return 1
+        print(
+            f"{report.rendered} of {report.pages} pages rendered, {report.written} objects written, "
+            f"{report.deleted} deleted in {report.seconds:.1f} s"
+        )
     elif args.command == "replay-clicks":
         return replay_clicks(sys.stdin if args.file == "-" else Path(args.file).open())
     return 0

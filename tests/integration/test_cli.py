@@ -6,6 +6,8 @@ import io
 import json
 from typing import Any
 
+import boto3
+
 from functions import cli
 from functions.admin.tokens import AdminTokenStore
 from tests.conftest import BROWSER_HEADERS, World, pump_counters, short_code_from_intent, signed_share_path
@@ -81,3 +83,18 @@ def test_employees_stored_before_the_planner_index_are_backfilled_once(aws: None
     assert sorted(due.employee_id for due in due_employees(monday_eight)) == sorted([people[0].id, people[2].id])
     assert cli.main(["backfill-digest-slots"]) == 0
     assert capsys.readouterr().out.strip() == "3 employees read, 0 digest slots set or removed"
+
+
+def test_an_operator_rebuilds_the_site_now(aws: None, capsys: Any) -> None:
+    from functions.sitegen.build import _acquire
+
+    assert cli.main(["build-site"]) == 0
+    first = capsys.readouterr().out
+    assert " pages rendered, " in first and not first.startswith("0 of")
+    assert cli.main(["build-site"]) == 0
+    assert capsys.readouterr().out.startswith("0 of ")  # nothing changed
+    assert cli.main(["build-site", "--everything"]) == 0
+    assert not capsys.readouterr().out.startswith("0 of ")
+    _acquire(boto3.client("dynamodb"))  # a scheduled build is running
+    assert cli.main(["build-site"]) == 1
+    assert "another build of the site is running" in capsys.readouterr().err
