@@ -8,6 +8,7 @@ CORS is open because the site may live on its own domain: nothing here is sent w
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from chalice import Blueprint, CORSConfig, Response
 
@@ -22,22 +23,16 @@ _CONTENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 @bp.route("/api/me", methods=["GET"], cors=SITE_CORS)
 def me() -> Response:
     """Name, team and this week's, month's and all-time figures and rank of the token's employee."""
-    from functions.api.directory_routes import employee
-    from functions.directory.store import EmployeeStore
     from functions.stats.leaderboard import own_standings
 
     request = bp.current_request
     _, problem = http.query(request, set())
     if problem:
         return problem
-    employee_id, denied = employee(request)
+    person, denied = _active_employee(request)
     if denied:
         return denied
-    person = EmployeeStore().get(employee_id)
-    if person is None or not person.active:
-        message = "this link belongs to someone who is no longer in the programme"
-        return http.error(401, message, {"Authorization": message})
-    standings = own_standings(employee_id)
+    standings = own_standings(person.id)
     body = {
         "employee": {"name": person.name, "team": person.team, "show_name": person.show_name},
         "standings": {period: standing.public() for period, standing in standings.items()},
@@ -47,8 +42,7 @@ def me() -> Response:
 
 @bp.route("/api/me/share-links", methods=["GET"], cors=SITE_CORS)
 def my_share_links() -> Response:
-    """Signed share links, per network, for up to 50 items (``content_ids=a,b,c``); signing reads nothing."""
-    from functions.api.directory_routes import employee
+    """Signed share links, per network, for up to 50 items (``content_ids=a,b,c``): one GetItem, then signing."""
     from functions.config import NETWORKS
     from functions.shares.service import share_url
 
@@ -56,12 +50,27 @@ def my_share_links() -> Response:
     params, problem = http.query(request, {"content_ids"})
     if problem:
         return problem
-    employee_id, denied = employee(request)
+    person, denied = _active_employee(request)
     if denied:
         return denied
     ids = list(dict.fromkeys(i for i in (params.get("content_ids") or "").split(",") if i))
     if not ids or len(ids) > MAX_CONTENT_IDS or not all(_CONTENT_ID.match(i) for i in ids):
         message = f"1 to {MAX_CONTENT_IDS} content ids, separated by commas"
         return http.error(400, "invalid query parameter", {"content_ids": message})
-    links = {content_id: {n: share_url(employee_id, content_id, n) for n in NETWORKS} for content_id in ids}
+    links = {content_id: {n: share_url(person.id, content_id, n) for n in NETWORKS} for content_id in ids}
     return Response(body={"share_links": links}, status_code=200, headers={"Cache-Control": http.NO_STORE})
+
+
+def _active_employee(request: object) -> tuple[Any, Response | None]:
+    """The employee the token names, if still in the programme; else a 401 (the site then drops the token)."""
+    from functions.api.directory_routes import employee
+    from functions.directory.store import EmployeeStore
+
+    employee_id, denied = employee(request)
+    if denied:
+        return None, denied
+    person = EmployeeStore().get(employee_id)
+    if person is None or not person.active:
+        message = "this link belongs to someone who is no longer in the programme"
+        return None, http.error(401, message, {"Authorization": message})
+    return person, None

@@ -129,6 +129,8 @@ def test_a_missing_forged_or_offboarded_token_gets_401(ranked: Any) -> None:
         assert response.status_code == 401 and "Authorization" in response.json_body["fields"]
     EmployeeStore().deactivate("cy", keep_on_leaderboard=True, at="2026-11-29T00:00:00Z")
     assert me(ranked, "cy").status_code == 401
+    links = ranked.http.get("/api/me/share-links?content_ids=a", headers={"Authorization": f"Employee {token}"})
+    assert links.status_code == 401  # the site drops the token of someone who left, and shares publicly
 
 
 def test_the_site_gets_signed_share_links_that_the_share_endpoint_accepts(client: Any, world: World) -> None:
