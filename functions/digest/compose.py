@@ -58,7 +58,7 @@ class Composer:
         return Composed(raw=raw, destination=employee.email, content_ids=tuple(item.id for item in items))
 
     def items_for(self, employee: Employee) -> list[ContentItem]:
-        from functions.digest.ledger import received_content_ids
+        from functions.digest.records import received_content_ids
         from functions.digest.select import CandidatePool, select_items, shared_content_ids
 
         if self._pool is None:

@@ -13,8 +13,8 @@ marked ``sent`` with the SES message id, the content ids and the time. The row's
 
 Every row carries ``attempts`` and ``expires_at`` (DynamoDB TTL): 35 days from the first claim, far
 beyond SQS's (at most 14 days) and Lambda's (6 hours) retry windows, so no retry outlives its row; a
-``sent`` row is kept ledger.HISTORY_DAYS (180 days) instead, because its ``content_ids`` (a string set,
-as functions.digest.ledger reads it) are the "already received" history compose consults.
+``sent`` row is kept records.HISTORY_DAYS (180 days) instead, because its ``content_ids`` (a string set)
+are the "already received" history compose consults. functions.digest.records stores and reads the rows.
 
 Decisions:
 
@@ -43,20 +43,23 @@ import json
 import random
 import re
 import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from functions import aws, observability
+from functions import observability
 from functions.config import settings
-from functions.dynamo import error_code, from_item, is_condition_failure, to_item
+from functions.digest.records import (
+    Claim,
+    ClaimTakenError,
+    DeliveryRecord,
+    DeliveryRecords,
+    Status,
+)
+from functions.dynamo import error_code
 
-LEASE_SECONDS = 300
-RECORD_DAYS = 35
 SEND_ATTEMPTS = 5  # pauses of at most 0.2 + 0.4 + 0.8 + 1.6 s between them
 FIRST_PAUSE = 0.2
 MAX_PAUSE = 2.0
@@ -81,14 +84,6 @@ TRANSIENT_CODES = frozenset(
 
 _EMPLOYEE_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _PERIOD = re.compile(r"[0-9A-Za-z][0-9A-Za-z:._-]{0,31}")
-
-
-class Status(StrEnum):
-    SENDING = "sending"
-    SENT = "sent"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    RELEASED = "released"
 
 
 class Outcome(StrEnum):
@@ -160,36 +155,6 @@ class BatchResult:
 
     def count(self, outcome: Outcome) -> int:
         return sum(delivery.outcome is outcome for delivery in self.deliveries)
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    """One row of the digests table as this module writes it."""
-
-    employee_id: str
-    period: str
-    status: str
-    message_id: str | None = None
-    content_ids: tuple[str, ...] = ()
-    sent_at: str | None = None
-    reason: str | None = None
-    error_code: str | None = None
-    lease_until: int | None = None
-    attempts: int = 0
-    expires_at: int | None = None
-
-
-@dataclass(frozen=True)
-class _Claim:
-    employee_id: str
-    period: str
-    token: str
-
-
-class _ClaimTakenError(Exception):
-    def __init__(self, record: DeliveryRecord | None) -> None:
-        super().__init__("claimed or settled already")
-        self.record = record
 
 
 class _TransientSendError(Exception):
@@ -339,175 +304,6 @@ def ses_client() -> Any:
     return boto3.session.Session().client("ses", config=config)
 
 
-# --- the digests table -------------------------------------------------------------------------------
-
-
-class DeliveryRecords:
-    """The only code that knows the delivery states' storage shape in the digests table."""
-
-    def __init__(
-        self,
-        table: str | None = None,
-        client: Any = None,
-        now: Callable[[], float] = time.time,
-        lease_seconds: int = LEASE_SECONDS,
-    ) -> None:
-        self.table = table or settings().digests_table
-        self.client = client or aws.dynamodb()
-        self.now = now
-        self.lease_seconds = lease_seconds
-
-    def get(self, employee_id: str, period: str) -> DeliveryRecord | None:
-        response = self.client.get_item(TableName=self.table, Key=_key(employee_id, period), ConsistentRead=True)
-        item = response.get("Item")
-        return _record(from_item(item)) if item else None
-
-    def claim(self, employee_id: str, period: str) -> _Claim:
-        """Take the send for this employee and period, or raise _ClaimTakenError with the row that holds it."""
-        from botocore.exceptions import ClientError
-
-        now = int(self.now())
-        token = uuid.uuid4().hex
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(employee_id, period),
-                UpdateExpression=(
-                    "SET #status = :sending, #claim = :claim, #lease = :lease, "
-                    "#expires = if_not_exists(#expires, :expires), #updated = :stamp ADD #attempts :one"
-                ),
-                # No status yet, released, or a holder whose lease ran out (it crashed or timed out).
-                ConditionExpression=(
-                    "attribute_not_exists(#status) OR #status = :released OR (#status = :sending AND #lease < :now)"
-                ),
-                ExpressionAttributeNames=_names("#status", "#claim", "#lease", "#expires", "#updated", "#attempts"),
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":sending": Status.SENDING.value,
-                        ":released": Status.RELEASED.value,
-                        ":claim": token,
-                        ":lease": now + self.lease_seconds,
-                        ":expires": now + RECORD_DAYS * 86400,
-                        ":stamp": _stamp(now),
-                        ":now": now,
-                        ":one": 1,
-                    }
-                ),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if not is_condition_failure(exc):
-                raise
-            item = exc.response.get("Item")
-            raise _ClaimTakenError(_record(from_item(item)) if item else self.get(employee_id, period)) from None
-        return _Claim(employee_id, period, token)
-
-    def mark_sent(self, claim: _Claim, message_id: str, content_ids: tuple[str, ...]) -> bool:
-        """Record the send; False if the claim was lost meanwhile (the row is then someone else's)."""
-        from functions.digest.ledger import HISTORY_DAYS
-
-        now = int(self.now())
-        values: dict[str, Any] = {
-            ":status": Status.SENT.value,
-            ":message": message_id,
-            ":stamp": _stamp(now),
-            ":expires": now + HISTORY_DAYS * 86400,
-        }
-        expression = (
-            "SET #status = :status, #message = :message, #sent = :stamp, #updated = :stamp, #expires = :expires"
-        )
-        if content_ids:  # a string set, as the ledger reads it (DynamoDB has no empty sets)
-            values[":content"] = set(content_ids)
-            expression += ", #content = :content"
-        return self._settle(claim, expression + " REMOVE #claim, #lease", values)
-
-    def mark_skipped(self, claim: _Claim, reason: str) -> bool:
-        return self._settle(
-            claim,
-            "SET #status = :status, #reason = :reason, #updated = :stamp REMOVE #claim, #lease",
-            {":status": Status.SKIPPED.value, ":reason": reason, ":stamp": _stamp(int(self.now()))},
-        )
-
-    def mark_failed(self, claim: _Claim, code: str, message: str) -> bool:
-        return self._settle(
-            claim,
-            "SET #status = :status, #code = :code, #error = :error, #updated = :stamp REMOVE #claim, #lease",
-            {":status": Status.FAILED.value, ":code": code, ":error": message[:500], ":stamp": _stamp(int(self.now()))},
-        )
-
-    def release(self, claim: _Claim, reason: str) -> bool:
-        """Give the claim up so the next attempt may send at once."""
-        return self._settle(
-            claim,
-            "SET #status = :status, #last = :reason, #updated = :stamp REMOVE #claim, #lease",
-            {":status": Status.RELEASED.value, ":reason": reason[:500], ":stamp": _stamp(int(self.now()))},
-        )
-
-    def _settle(self, claim: _Claim, expression: str, values: dict[str, Any]) -> bool:
-        from botocore.exceptions import ClientError
-
-        placeholders = set(re.findall(r"#\w+", expression)) | {"#claim"}
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(claim.employee_id, claim.period),
-                UpdateExpression=expression,
-                ConditionExpression="#claim = :token",
-                ExpressionAttributeNames=_names(*placeholders),
-                ExpressionAttributeValues=to_item({**values, ":token": claim.token}),
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
-
-
-_ATTRIBUTES = {
-    "#status": "status",
-    "#claim": "claim",
-    "#lease": "lease_until",
-    "#expires": "expires_at",
-    "#updated": "updated_at",
-    "#attempts": "attempts",
-    "#message": "message_id",
-    "#content": "content_ids",
-    "#sent": "sent_at",
-    "#reason": "reason",
-    "#code": "error_code",
-    "#error": "error_message",
-    "#last": "last_error",
-}
-
-
-def _names(*placeholders: str) -> dict[str, str]:
-    return {placeholder: _ATTRIBUTES[placeholder] for placeholder in placeholders}
-
-
-def _key(employee_id: str, period: str) -> dict[str, Any]:
-    return {"employee_id": {"S": employee_id}, "period": {"S": period}}
-
-
-def _record(values: Mapping[str, Any]) -> DeliveryRecord:
-    return DeliveryRecord(
-        employee_id=values["employee_id"],
-        period=values["period"],
-        status=values.get("status", ""),
-        message_id=values.get("message_id"),
-        content_ids=tuple(values.get("content_ids") or ()),
-        sent_at=values.get("sent_at"),
-        reason=values.get("reason"),
-        error_code=values.get("error_code"),
-        lease_until=values.get("lease_until"),
-        attempts=values.get("attempts", 0),
-        expires_at=values.get("expires_at"),
-    )
-
-
-def _stamp(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
-
 # --- one employee ------------------------------------------------------------------------------------
 
 
@@ -533,7 +329,7 @@ class _Sender:
             return done(Outcome.OUT_OF_TIME)
         try:
             claim = self.records.claim(employee_id, period)
-        except _ClaimTakenError as taken:
+        except ClaimTakenError as taken:
             return _taken(employee_id, period, taken.record)
         except (BotoCoreError, ClientError) as exc:
             return done(Outcome.RETRY, detail=f"could not claim: {error_code(exc) or type(exc).__name__}")
@@ -594,7 +390,7 @@ class _Sender:
             request["ConfigurationSetName"] = self.configuration_set
         return request
 
-    def _record_sent(self, claim: _Claim, message_id: str, content_ids: tuple[str, ...]) -> Delivery:
+    def _record_sent(self, claim: Claim, message_id: str, content_ids: tuple[str, ...]) -> Delivery:
         from botocore.exceptions import BotoCoreError, ClientError
 
         delivery = Delivery(claim.employee_id, claim.period, Outcome.SENT, message_id)
@@ -616,7 +412,7 @@ class _Sender:
         )
         return delivery
 
-    def _settle(self, mark: Callable[..., bool], claim: _Claim, *args: str) -> None:
+    def _settle(self, mark: Callable[..., bool], claim: Claim, *args: str) -> None:
         """Write a skipped/failed/released state; if that fails the lease runs out and a retry decides again."""
         from botocore.exceptions import BotoCoreError, ClientError
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from functions.digest import deliver
+from functions.digest import deliver, records
 from functions.digest.deliver import Composed, Outcome, SkipDigest
-from functions.digest.ledger import HISTORY_DAYS, received_content_ids
+from functions.digest.records import HISTORY_DAYS, received_content_ids
 
 PERIOD = "2026-W47"
 ADA = "ada@example.com"
@@ -86,8 +86,8 @@ def recipients() -> list[str]:
     return sorted(BytesParser().parsebytes(m.raw_data.encode())["To"] for m in sent_messages())
 
 
-def record(employee_id: str) -> deliver.DeliveryRecord | None:
-    return deliver.DeliveryRecords().get(employee_id, PERIOD)
+def record(employee_id: str) -> records.DeliveryRecord | None:
+    return records.DeliveryRecords().get(employee_id, PERIOD)
 
 
 def client_error(code: str, status: int = 400) -> Exception:
@@ -142,9 +142,9 @@ def test_a_batch_is_sent_as_raw_mail_and_recorded(mail: dict[str, str]) -> None:
     assert received_content_ids(mail[ADA], date(2026, 11, 1)) == {"launch", "report"}
     skipped = deliver.send_batch(body(mail[CY], period="2026-W48"), lambda employee_id, period: None)
     assert skipped.deliveries[0].outcome is Outcome.SKIPPED
-    cy = deliver.DeliveryRecords().get(mail[CY], "2026-W48")
+    cy = records.DeliveryRecords().get(mail[CY], "2026-W48")
     assert cy is not None and cy.expires_at is not None
-    assert cy.expires_at - deliver.RECORD_DAYS * 86400 == pytest.approx(time.time(), abs=60)
+    assert cy.expires_at - records.RECORD_DAYS * 86400 == pytest.approx(time.time(), abs=60)
 
 
 def test_a_duplicated_message_and_a_rerun_send_nothing_twice(mail: dict[str, str]) -> None:
@@ -203,11 +203,11 @@ def test_two_concurrent_workers_send_once(mail: dict[str, str]) -> None:
 
 def test_a_crashed_claim_is_retried_only_after_its_lease(mail: dict[str, str]) -> None:
     start = 1_800_000_000.0
-    deliver.DeliveryRecords(now=lambda: start).claim(mail[ADA], PERIOD)  # a worker that then died
+    records.DeliveryRecords(now=lambda: start).claim(mail[ADA], PERIOD)  # a worker that then died
     message = body(mail[ADA])
 
-    early = deliver.send_batch(message, Composer(), now=lambda: start + deliver.LEASE_SECONDS - 1)
-    late = deliver.send_batch(message, Composer(), now=lambda: start + deliver.LEASE_SECONDS + 1)
+    early = deliver.send_batch(message, Composer(), now=lambda: start + records.LEASE_SECONDS - 1)
+    late = deliver.send_batch(message, Composer(), now=lambda: start + records.LEASE_SECONDS + 1)
 
     assert early.deliveries[0].outcome is Outcome.IN_PROGRESS and early.retry
     assert late.deliveries[0].outcome is Outcome.SENT

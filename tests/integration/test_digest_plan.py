@@ -16,13 +16,13 @@ from functions.config import settings
 from functions.content.model import ContentItem, new_content
 from functions.content.store import ContentStore
 from functions.digest.deliver import parse_batch
-from functions.digest.ledger import received_content_ids, record_items
 from functions.digest.plan import (
     DigestEnqueueError,
     due_employees,
     enqueue_due,
     weekly_period,
 )
+from functions.digest.records import DeliveryRecords, received_content_ids
 from functions.digest.select import CandidatePool, select_items, shared_content_ids
 from functions.directory.model import WEEKDAYS, Employee
 from functions.directory.service import import_employees
@@ -283,7 +283,7 @@ def test_a_digest_holds_what_the_rules_say_and_reads_only_with_queries(dynamodb_
     )
     share_as("anna", "pl-shared", "linkedin")
     share_as("anna", "pl-shared", "x")
-    record_items("anna", weekly_period(now.date() - timedelta(days=7)), ["pl-received"], now=now)
+    sent("anna", weekly_period(now.date() - timedelta(days=7)), ["pl-received"])
     dynamodb_calls.clear()
 
     shared = shared_content_ids("anna")
@@ -316,19 +316,25 @@ def test_a_heavy_reader_gets_older_items_from_deeper_pages() -> None:
     assert pool.queries == 5
 
 
-def test_the_ledger_remembers_what_each_period_held_without_touching_the_claim() -> None:
-    client, table = aws.dynamodb(), settings().digests_table
-    client.put_item(
-        TableName=table, Item={"employee_id": {"S": "e"}, "period": {"S": "2026-W47"}, "claimed_at": {"S": "x"}}
-    )
-    record_items("e", "2026-W47", ["a", "b"], now=datetime(2026, 11, 16, tzinfo=UTC))
-    record_items("e", "2026-11-10", ["old"])
-    record_items("e", "2026-11-20", ["c"])
-    record_items("e", "2026-W10", ["march"])
-    record_items("e", "2026-11-21", [])  # nothing sent, nothing recorded
-    item = client.get_item(TableName=table, Key={"employee_id": {"S": "e"}, "period": {"S": "2026-W47"}})["Item"]
-    assert item["claimed_at"] == {"S": "x"} and set(item["content_ids"]["SS"]) == {"a", "b"}
-    assert int(item["expires_at"]["N"]) > datetime(2027, 5, 1, tzinfo=UTC).timestamp()
+def sent(employee_id: str, period: str, content_ids: list[str]) -> None:
+    """A digest delivered as the sender records it: claimed, then marked sent with what it held."""
+    records = DeliveryRecords()
+    assert records.mark_sent(records.claim(employee_id, period), f"ses-{period}", tuple(content_ids))
+
+
+def test_what_each_sent_digest_held_is_remembered_by_period() -> None:
+    import time
+
+    from functions.digest.records import HISTORY_DAYS
+
+    sent("e", "2026-W47", ["a", "b"])
+    sent("e", "2026-11-10", ["old"])
+    sent("e", "2026-11-20", ["c"])
+    sent("e", "2026-W10", ["march"])
+    sent("e", "2026-11-21", [])  # sent with nothing recorded (not a real digest, but harmless)
+    row = DeliveryRecords().get("e", "2026-W47")
+    assert row is not None and set(row.content_ids) == {"a", "b"} and row.message_id == "ses-2026-W47"
+    assert row.expires_at is not None and row.expires_at > time.time() + (HISTORY_DAYS - 1) * 86400
     assert received_content_ids("e", date(2026, 11, 15)) == {"a", "b", "c"}
     assert received_content_ids("e", date(2026, 11, 22)) == {"a", "b"}  # week 47 ends on the 22nd
     assert received_content_ids("e", date(2026, 1, 1)) == {"a", "b", "c", "old", "march"}
