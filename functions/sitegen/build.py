@@ -9,7 +9,7 @@ Paths, per locale ``<l>`` (en, pl, lt, ru)::
 
     /index.html                       language picker (keeps the #t= token when it forwards)
     /404.html  /sitemap.xml  /robots.txt
-    /<l>/  /<l>/page/<n>/             content cards, important first
+    /<l>/  /<l>/page/<n>/             content cards: important first, then the page's language
     /<l>/items/<slug>-<id>/           one item, with Open Graph and Twitter card tags
     /<l>/topics/  /<l>/topics/<topic>/[page/<n>/]
     /<l>/leaderboard/  /<l>/leaderboard/<team>/
@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -210,6 +210,12 @@ def _fingerprint(spec: PageSpec, version: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+def in_reading_order(items: Iterable[ContentItem], locale: str) -> list[ContentItem]:
+    """Important first, then items in the page's language, then the rest; newest first within each
+    (``items`` come newest first, and the sort keeps that order)."""
+    return sorted(items, key=lambda item: (not item.important, item.language != locale))
+
+
 def item_path(item: ContentItem, locale: str) -> str:
     """``/<locale>/items/<slug>-<id>/``: readable, and unique whatever the title (percent-encoded)."""
     slug = slugify(item.title)[:SLUG_LENGTH].strip("-")
@@ -245,9 +251,10 @@ class _Site:
         yield PageSpec("robots.txt", "robots.txt", "en", {}, "/robots.txt")
 
     def _locale_pages(self, locale: str) -> Iterator[PageSpec]:
-        cards = [self._card(item, locale) for item in self.data.items]
+        items = in_reading_order(self.data.items, locale)
+        cards = [self._card(item, locale) for item in items]
         yield from self._listing(locale, "home.html", "", cards, {"topics": self._topic_links(locale)})
-        for item, card in zip(self.data.items, cards, strict=True):
+        for item, card in zip(items, cards, strict=True):
             canonical = item_path(item, item.language)
             context = {
                 "item": card,
@@ -258,7 +265,7 @@ class _Site:
             yield self._spec(locale, "item.html", card["path"].split("/", 2)[2], context)
         yield self._spec(locale, "topics.html", "topics/", {"topics": self._topic_links(locale)})
         for topic in self.topics:
-            chosen = [card for item, card in zip(self.data.items, cards, strict=True) if topic in item.topics]
+            chosen = [card for item, card in zip(items, cards, strict=True) if topic in item.topics]
             section = f"topics/{self.topic_slugs[topic]}/"
             yield from self._listing(locale, "topic.html", section, chosen, {"topic": topic})
         teams = [{"name": team, "path": f"/{locale}/leaderboard/{slug}/"} for team, slug in self.team_paths.items()]
