@@ -197,6 +197,13 @@ def test_pages_have_no_serious_accessibility_violations(chorus: RunningChorus, p
         violations = axe.run(page).response["violations"]
         serious = [(v["id"], v["impact"], len(v["nodes"])) for v in violations if v["impact"] in SERIOUS]
         assert serious == [], f"{path}: {serious}"
+    # With what the script adds: the employee's standing, and the notice for a token that failed.
+    for fragment, shown in ((f"#t={chorus.employee_token}", "#me"), ("#t=forged.1.x", "#notice")):
+        page.goto(f"{chorus.base}/lt/leaderboard/?at={time.monotonic()}{fragment}")
+        page.locator(shown).wait_for(state="visible")
+        violations = axe.run(page).response["violations"]
+        serious = [(v["id"], v["impact"], len(v["nodes"])) for v in violations if v["impact"] in SERIOUS]
+        assert serious == [], f"{shown}: {serious}"
 
 
 def test_an_item_with_script_payloads_shows_them_as_text_everywhere(chorus: RunningChorus, page: Any) -> None:
