@@ -154,6 +154,8 @@ class LeaderboardOut(BaseModel):
 class OwnStandingOut(BaseModel):
     rank: int | None = Field(description="Overall place; null before the first point in the period")
     rank_is_floor: bool = Field(description="True: at least this place (the count stops at 1,000)")
+    team_rank: int | None = Field(description="Place within the team the points were earned in")
+    team_rank_is_floor: bool
     shares: int
     unique_human_clicks: int
     points: int

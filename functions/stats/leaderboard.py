@@ -117,11 +117,15 @@ class OwnStanding:
     shares: int
     unique_human_clicks: int
     points: int
+    team_rank: int | None = None  # within the team the points were earned in
+    team_rank_is_floor: bool = False
 
     def public(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "rank_is_floor": self.rank_is_floor,
+            "team_rank": self.team_rank,
+            "team_rank_is_floor": self.team_rank_is_floor,
             "shares": self.shares,
             "unique_human_clicks": self.unique_human_clicks,
             "points": self.points,
@@ -129,11 +133,11 @@ class OwnStanding:
 
 
 def own_standings(employee_id: str, now: datetime | None = None, client: Any = None) -> dict[str, OwnStanding]:
-    """An employee's figures and overall rank in each leaderboard period.
+    """An employee's figures and rank, overall and in their team, in each leaderboard period.
 
-    One BatchGetItem for their three counters, then per period with points one COUNT Query on the
-    leaderboard index for those strictly ahead (at most RANK_COUNT_LIMIT entries read): equal points
-    share a rank, as on the board.
+    One BatchGetItem for their three counters, then per period with points two COUNT Queries (the
+    overall and the team leaderboard index) for those strictly ahead, each reading at most
+    RANK_COUNT_LIMIT entries: equal points share a rank, as on the board.
     """
     client = client or aws.dynamodb()
     table = settings().counters_table
@@ -149,21 +153,34 @@ def own_standings(employee_id: str, now: datetime | None = None, client: Any = N
     for period, key in keys.items():
         row = rows.get(key, {})
         points = int(row.get("points", 0))
-        rank, floor = (None, False) if points <= 0 else _rank(client, table, key, points)
+        rank, floor = (None, False) if points <= 0 else _rank(client, table, ("leaderboard", "lb", key), points)
+        team_rank, team_floor = (None, False)
+        if points > 0 and row.get("tlb"):
+            team_rank, team_floor = _rank(client, table, ("team_leaderboard", "tlb", row["tlb"]), points)
         standings[period] = OwnStanding(
-            period, rank, floor, int(row.get("shares", 0)), int(row.get("unique_human_clicks", 0)), points
+            period,
+            rank,
+            floor,
+            int(row.get("shares", 0)),
+            int(row.get("unique_human_clicks", 0)),
+            points,
+            team_rank,
+            team_floor,
         )
     return standings
 
 
-def _rank(client: Any, table: str, key: str, points: int) -> tuple[int, bool]:
+def _rank(client: Any, table: str, board: tuple[str, str, str], points: int) -> tuple[int, bool]:
+    """1 + how many have more points on ``board`` (index, key attribute, key value), counting to the limit."""
+    index, attribute, value = board
     ahead, start = 0, None
     while True:
         kwargs: dict[str, Any] = {
             "TableName": table,
-            "IndexName": "leaderboard",
-            "KeyConditionExpression": "lb = :k AND points > :p",
-            "ExpressionAttributeValues": {":k": {"S": key}, ":p": {"N": str(points)}},
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :k AND points > :p",
+            "ExpressionAttributeNames": {"#k": attribute},
+            "ExpressionAttributeValues": {":k": {"S": value}, ":p": {"N": str(points)}},
             "Select": "COUNT",
             "Limit": RANK_COUNT_LIMIT + 1 - ahead,
         }

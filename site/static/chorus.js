@@ -99,8 +99,8 @@
       Array.prototype.forEach.call(row.querySelectorAll("[data-field]"), function (cell) {
         var field = cell.getAttribute("data-field");
         var value = figures[field];
-        if (field === "rank") {
-          cell.textContent = value == null ? "–" : format.format(value) + (figures.rank_is_floor ? "+" : "");
+        if (field === "rank" || field === "team_rank") {
+          cell.textContent = value == null ? "–" : format.format(value) + (figures[field + "_is_floor"] ? "+" : "");
         } else {
           cell.textContent = format.format(value || 0);
         }

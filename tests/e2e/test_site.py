@@ -110,8 +110,13 @@ def test_with_the_digest_token_sharing_goes_through_the_employees_signed_link(ch
 
     page.goto(f"{chorus.base}/pl/leaderboard/")  # kept across pages, without the fragment
     page.locator("#me").wait_for(state="visible")
-    rank = page.locator('#me tr[data-period="all"] td[data-field="rank"]').inner_text()
-    assert rank.isdigit()
+    mine = next(
+        e for e in api(chorus, "/api/leaderboard?period=all&limit=20")["entries"] if e["employee"] == "Anna Kowalska"
+    )
+    row = page.locator('#me tr[data-period="all"]')
+    assert row.locator('td[data-field="rank"]').inner_text() == str(mine["rank"])
+    assert row.locator('td[data-field="team_rank"]').inner_text().isdigit()
+    assert row.locator('td[data-field="points"]').inner_text().replace("\xa0", "") == str(mine["points"])
 
 
 def test_a_token_that_fails_verification_is_dropped_with_a_gentle_message(chorus: RunningChorus, page: Any) -> None:
