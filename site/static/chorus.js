@@ -14,7 +14,9 @@
   // 1. A token in the fragment (never sent to any server) is kept, then removed from the address bar.
   var match = /(?:^#|&)t=([^&]+)/.exec(window.location.hash);
   if (match) {
-    keep(decodeURIComponent(match[1]));
+    var given = match[1];
+    try { given = decodeURIComponent(given); } catch (e) { /* kept as it came; the API will judge it */ }
+    keep(given);
     history.replaceState(null, "", window.location.pathname + window.location.search);
   }
 

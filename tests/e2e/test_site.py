@@ -120,7 +120,7 @@ def test_with_the_digest_token_sharing_goes_through_the_employees_signed_link(ch
 
 
 def test_a_token_that_fails_verification_is_dropped_with_a_gentle_message(chorus: RunningChorus, page: Any) -> None:
-    page.goto(f"{chorus.base}/en/#t={chorus.employee_token[:-3]}xyz")
+    page.goto(f"{chorus.base}/en/#t={chorus.employee_token[:-3]}%E0%A4%A")  # forged, and not even valid UTF-8
     notice = page.locator("#notice")
     notice.wait_for(state="visible")
     assert "could not be confirmed" in notice.inner_text()
