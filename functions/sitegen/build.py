@@ -222,8 +222,6 @@ def item_path(item: ContentItem, locale: str) -> str:
     return f"/{locale}/items/{quote(slug)}-{item.id}/"
 
 
-
-
 class _Site:
     """Page specs and their rendering for one snapshot of the data."""
 

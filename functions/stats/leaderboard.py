@@ -144,9 +144,7 @@ def own_standings(employee_id: str, now: datetime | None = None, client: Any = N
     moment = now or datetime.now(UTC)
     keys = {period: current_key(period, moment) for period in LEADERBOARD_PERIODS}
     response = client.batch_get_item(
-        RequestItems={
-            table: {"Keys": [{"pk": {"S": f"EMP#{employee_id}"}, "sk": {"S": key}} for key in keys.values()]}
-        }
+        RequestItems={table: {"Keys": [{"pk": {"S": f"EMP#{employee_id}"}, "sk": {"S": key}} for key in keys.values()]}}
     )
     rows = {row["sk"]: row for row in (from_item(item) for item in response["Responses"].get(table, []))}
     standings = {}
