@@ -22,6 +22,7 @@ app.register_blueprint(me_routes.bp)
 # Replaced in the deployed template by the events table's real stream (infra/template.yaml).
 EVENTS_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-events/stream/set-by-infra"
 CONTENT_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-content/stream/set-by-infra"
+EMPLOYEES_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-employees/stream/set-by-infra"
 STAGE = os.environ.get("CHORUS_STAGE", "dev")
 DIGEST_QUEUE = f"chorus-{STAGE}-digests"  # infra/template.yaml's DigestQueue
 MAIL_FEEDBACK_TOPIC = f"chorus-{STAGE}-mail-feedback"  # SES bounces and complaints (MailFeedbackTopic)
@@ -256,6 +257,12 @@ def rebuild_site(event: Any) -> dict[str, Any]:
     While another build runs this raises SiteBusyError, and Lambda retries the batch: the change is not lost.
     """
     return _rebuild_site("content")
+
+
+@app.on_dynamodb_record(stream_arn=EMPLOYEES_STREAM_ARN, batch_size=1000, name="rebuild_site_for_directory")
+def rebuild_site_for_directory(event: Any) -> dict[str, Any]:
+    """The directory changed (a name hidden or shown, someone leaving): the public leaderboards follow now."""
+    return _rebuild_site("directory")
 
 
 @app.on_sns_message(topic=UNSUBSCRIBE_MAIL_TOPIC, name="unsubscribe_mail")

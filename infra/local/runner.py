@@ -145,7 +145,15 @@ class Runner:
         self.content_pump = StreamPump(
             self.dynamodb, boto3.client("dynamodbstreams"), os.environ["CONTENT_TABLE"], self._rebuild_site
         )
+        self.directory_pump = StreamPump(
+            self.dynamodb,
+            boto3.client("dynamodbstreams"),
+            os.environ["EMPLOYEES_TABLE"],
+            lambda event: self._rebuild_site(event, "rebuild_site_for_directory"),
+            batch_size=1000,
+        )
         self.content_pump.start("LATEST")  # what is stored now is in the build below
+        self.directory_pump.start("LATEST")
         dev_routes.build_site_now = self.build_site_now
         self.build_site_now()
 
@@ -153,10 +161,11 @@ class Runner:
         with self.site_lock:
             return self.schedules.fire("build_site")
 
-    def _rebuild_site(self, event: dict[str, Any]) -> dict[str, Any]:
+    def _rebuild_site(self, event: dict[str, Any], handler: str = "rebuild_site") -> dict[str, Any]:
+        """A stream handler of app.py (content or directory changes), one build at a time."""
         with self.site_lock:
-            context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="rebuild_site")
-            return self.app.rebuild_site(event, context)
+            context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=handler)
+            return getattr(self.app, handler)(event, context)
 
     def deliver_mail(self) -> int:
         """Send what the digest queue holds; copy what SES accepted into the outbox. Returns the emails sent."""
@@ -220,6 +229,7 @@ class Runner:
                     counted_at = None
                     self.build_site_now()
                 self.content_pump.pump()
+                self.directory_pump.pump()
                 with self.site_lock:
                     self.schedules.run_due()
                 self.deliver_mail()

@@ -260,3 +260,29 @@ def test_site_objects_carry_their_type_and_cache_policy(chorus: RunningChorus) -
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{chorus.base}/en/items/no-such-item/", timeout=10)
     assert missing.value.code == 404 and "Page not found" in missing.value.read().decode()
+
+
+def test_a_name_hidden_leaves_the_public_leaderboard_within_seconds(chorus: RunningChorus, page: Any) -> None:
+    def show_name(show: bool) -> None:
+        request = urllib.request.Request(
+            f"{chorus.base}/api/me/name-visibility",
+            data=json.dumps({"show_name": show}).encode(),
+            headers={"Authorization": f"Employee {chorus.employee_token}", "Content-Type": "application/json"},
+            method="PUT",
+        )
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def board_text() -> str:
+        page.goto(f"{chorus.base}/en/leaderboard/?at={time.monotonic()}")
+        return page.locator("section.board").first.inner_text()
+
+    assert "Anna Kowalska" in board_text()
+    show_name(False)
+    try:
+        deadline = time.monotonic() + 15  # the directory's stream rebuilds the site; no schedule, no manual build
+        while "Anna Kowalska" in board_text() and time.monotonic() < deadline:
+            page.wait_for_timeout(500)
+        text = board_text()
+        assert "Anna Kowalska" not in text and "Anonymous colleague" in text
+    finally:
+        show_name(True)

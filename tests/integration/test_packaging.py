@@ -87,3 +87,11 @@ def test_the_stream_handler_is_wired_to_the_real_stream(package: Path) -> None:
     assert source["Properties"]["Stream"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert template["Globals"]["Function"]["Environment"]["Variables"]["EVENTS_TABLE"] == {"Ref": "EventsTable"}
+    for function, table in (("RebuildSite", "ContentTable"), ("RebuildSiteForDirectory", "EmployeesTable")):
+        resource = template["Resources"][function]
+        assert (
+            resource["Type"] == "AWS::Serverless::Function"
+            and resource["Properties"]["ReservedConcurrentExecutions"] == 1
+        )
+        [source] = resource["Properties"]["Events"].values()
+        assert source["Properties"]["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
