@@ -151,10 +151,12 @@ def own_standings(employee_id: str, now: datetime | None = None, client: Any = N
     for period, key in keys.items():
         row = rows.get(key, {})
         points = int(row.get("points", 0))
-        rank, floor = (None, False) if points <= 0 else _rank(client, table, ("leaderboard", "lb", key), points)
+        board = ("leaderboard", "lb", key)
+        rank, floor = (None, False) if points <= 0 else _rank(client, table, board, employee_id, points)
         team_rank, team_floor = (None, False)
         if points > 0 and row.get("tlb"):
-            team_rank, team_floor = _rank(client, table, ("team_leaderboard", "tlb", row["tlb"]), points)
+            team_board = ("team_leaderboard", "tlb", row["tlb"])
+            team_rank, team_floor = _rank(client, table, team_board, employee_id, points)
         standings[period] = OwnStanding(
             period,
             rank,
@@ -168,8 +170,10 @@ def own_standings(employee_id: str, now: datetime | None = None, client: Any = N
     return standings
 
 
-def _rank(client: Any, table: str, board: tuple[str, str, str], points: int) -> tuple[int, bool]:
-    """1 + how many have more points on ``board`` (index, key attribute, key value), counting to the limit."""
+def _rank(client: Any, table: str, board: tuple[str, str, str], employee_id: str, points: int) -> tuple[int, bool]:
+    """1 + how many others have more points on ``board`` (index, key attribute, key value), counting to the
+    limit. Their own row is left out: a share counted since ``points`` was read must not put them behind
+    themselves."""
     index, attribute, value = board
     ahead, start = 0, None
     while True:
@@ -177,8 +181,9 @@ def _rank(client: Any, table: str, board: tuple[str, str, str], points: int) -> 
             "TableName": table,
             "IndexName": index,
             "KeyConditionExpression": "#k = :k AND points > :p",
+            "FilterExpression": "employee_id <> :me",
             "ExpressionAttributeNames": {"#k": attribute},
-            "ExpressionAttributeValues": {":k": {"S": value}, ":p": {"N": str(points)}},
+            "ExpressionAttributeValues": {":k": {"S": value}, ":p": {"N": str(points)}, ":me": {"S": employee_id}},
             "Select": "COUNT",
             "Limit": RANK_COUNT_LIMIT + 1 - ahead,
         }

@@ -157,3 +157,29 @@ def test_the_site_gets_signed_share_links_that_the_share_endpoint_accepts(client
     assert client.http.get(f"/api/me/share-links?content_ids={world.content_id}").status_code == 401
     unknown = client.http.get("/api/me/share-links?content_ids=a&x=1", headers=headers)
     assert unknown.status_code == 400 and "x" in unknown.json_body["fields"]
+
+
+def test_a_share_counted_while_the_rank_is_read_does_not_put_someone_behind_themselves(ranked: Any) -> None:
+    import boto3
+
+    from functions.stats.leaderboard import own_standings
+
+    class ReadBeforeTheShare:
+        """Bob's counters as read a moment before his latest share was counted (a point fewer)."""
+
+        def __init__(self) -> None:
+            self.inner = boto3.client("dynamodb")
+
+        def batch_get_item(self, **request: Any) -> Any:
+            response = self.inner.batch_get_item(**request)
+            for rows in response["Responses"].values():
+                for row in rows:
+                    row["points"]["N"] = str(int(row["points"]["N"]) - 1)
+            return response
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    standings = own_standings("bob", client=ReadBeforeTheShare())
+    assert standings["week"].points == 10
+    assert (standings["week"].rank, standings["week"].team_rank) == (3, 2)  # Ada and Cy ahead; in Sales, Cy
