@@ -367,8 +367,21 @@ class _Site:
             "network_names": NETWORK_NAMES,
             "number": partial(format_number, locale=spec.locale),
             "date": lambda iso: format_date(_day(iso), spec.locale, width="medium") if iso else "",
+            "in_every_language": self._in_every_language,
         }
         return _environment().get_template(spec.template).render(context)
+
+    def _in_every_language(self, template: str) -> Any:
+        """A partial rendered once per locale with that locale's catalog (for the one, shared 404 page)."""
+        from markupsafe import Markup
+
+        from functions.i18n import template_callables
+
+        parts = (
+            _environment().get_template(template).render({**template_callables(locale), "lang": locale})
+            for locale in LOCALES
+        )
+        return Markup("".join(parts))  # noqa: S704 - rendered by the autoescaping environment
 
 
 def _row(standing: Standing) -> dict[str, Any]:

@@ -268,7 +268,9 @@ def test_site_objects_carry_their_type_and_cache_policy(chorus: RunningChorus) -
         assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{chorus.base}/en/items/no-such-item/", timeout=10)
-    assert missing.value.code == 404 and "Page not found" in missing.value.read().decode()
+    lost = missing.value.read().decode()
+    assert missing.value.code == 404 and "Page not found" in lost
+    assert "Nie znaleziono strony" in lost and "Страница не найдена" in lost and 'href="/lt/"' in lost
 
 
 def test_a_name_hidden_leaves_the_public_leaderboard_within_seconds(chorus: RunningChorus, page: Any) -> None:
