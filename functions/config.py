@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 
 NETWORKS = ("linkedin", "x", "facebook", "whatsapp", "email")
+# Brand names stay as they are in every language; "email" is translated where it is shown.
+NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
 
 
 @dataclass(frozen=True)

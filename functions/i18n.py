@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from babel.support import Translations
 
 LOCALES = ("en", "pl", "lt", "ru")
+LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "lt": "Lietuvių", "ru": "Русский"}  # each in itself
 DEFAULT_LOCALE = "en"
 DOMAIN = "messages"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "site" / "locale"
@@ -74,6 +75,27 @@ def template_callables(locale: str) -> dict[str, Callable[..., str]]:
         return (Markup(translated) if context.eval_ctx.autoescape else translated) % variables  # noqa: S704
 
     return {"gettext": gettext, "ngettext": ngettext}
+
+
+def jinja_environment(templates: Path, autoescape: Any = True, **options: Any) -> Any:
+    """A Jinja2 Environment for translated templates, with the options babel.cfg extracts them with.
+
+    Newstyle gettext, whose callables come with each render (``template_callables``), and trimmed
+    ``{% trans %}`` blocks. Jinja2 is imported here, on first use.
+    """
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=autoescape,  # noqa: S701 - True, or select_autoescape for mixed HTML and text templates
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **options,
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
+    return env
 
 
 def format_number(value: float, locale: str) -> str:

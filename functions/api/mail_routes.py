@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from functions.api import http
+from functions.i18n import LANGUAGE_NAMES
 
 if TYPE_CHECKING:
     from functions.directory.model import Employee
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/json"]
 MAX_FORM = 10_000  # bytes: the preferences form is a few hundred
-LANGUAGES = (("en", "English"), ("pl", "Polski"), ("lt", "Lietuvių"), ("ru", "Русский"))  # each in itself
+LANGUAGES = tuple(LANGUAGE_NAMES.items())  # each in itself
 _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",

@@ -17,13 +17,11 @@ from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
-from functions.config import NETWORKS
+from functions.config import NETWORK_NAMES, NETWORKS
 from functions.i18n import format_date, format_number, supported_locale, template_callables, translations
 from functions.links.destinations import web_link
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "email"
-# Brand names stay as they are; "email" is translated in the templates.
-NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
 RULE = "-" * 72
 _LINE_BREAKS = re.compile(r"[\x00-\x20\x7f\x85\u2028\u2029]+")
 LIST_NAME = "Chorus digest"
@@ -195,17 +193,10 @@ def environment() -> Any:
     """The one Jinja2 Environment for email templates: autoescape for .html, newstyle gettext, trimmed trans."""
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False),
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    # The gettext callables come with each render (functions.i18n.template_callables); this sets the style.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.policies["ext.i18n.trimmed"] = True
+    from functions.i18n import jinja_environment
+
+    autoescape = jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True, default=False)
+    env = jinja_environment(TEMPLATES, autoescape, keep_trailing_newline=True)
     env.filters["nl2br"] = _nl2br
     return env
 

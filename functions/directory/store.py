@@ -36,7 +36,6 @@ FIRST_PAUSE = 0.05
 MAX_PAUSE = 1.0
 DIGEST_INDEX = "digest_due"  # sparse GSI: digest_slot (HASH) + id (RANGE), keys only
 DIGEST_SLOT = "digest_slot"
-# The zones employees live in, kept in the digests table (next to what the planner writes there).
 # One record in the digests table lists the time zones and teams in use, so the digest planner and the
 # site's team leaderboards need no Scan to know them.
 ZONES_KEY = {"employee_id": {"S": "#directory"}, "period": {"S": "zones"}}
@@ -107,9 +106,6 @@ class EmployeeStore:
             zones={digest_zone(employee) for employee in people},
             teams={employee.team for employee in people if employee.team},
         )
-
-    def note_zones(self, zones: Iterable[str]) -> None:
-        self._add_to_record(zones=set(zones))
 
     def _add_to_record(self, **sets: set[str]) -> None:
         """One UpdateItem adding names to the record's string sets (empty sets are left out)."""

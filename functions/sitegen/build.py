@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from functions.config import NETWORKS
+from functions.config import NETWORK_NAMES, NETWORKS
 from functions.content.model import ContentItem, slugify
+from functions.i18n import LANGUAGE_NAMES, LOCALES
 from functions.links.destinations import web_link
 from functions.sitegen.data import SiteData
 from functions.sitegen.publish import Entry
@@ -42,13 +43,10 @@ from functions.stats.periods import LEADERBOARD_PERIODS
 SITE_DIR = Path(__file__).resolve().parents[2] / "site"
 TEMPLATES = SITE_DIR / "templates" / "site"
 STATIC = SITE_DIR / "static"
-LOCALES = ("en", "pl", "lt", "ru")
 PAGE_SIZE = 12
 CARD_SUBJECT = 80  # characters of a title in a card's email subject
 SLUG_LENGTH = 40
 GENERATOR_VERSION = "1"  # bump when this module changes what it renders
-NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
-LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "lt": "Lietuvių", "ru": "Русский"}
 
 
 @dataclass(frozen=True)
@@ -205,6 +203,14 @@ def _release(client: Any, owner: str) -> None:
         )
 
 
+def clear_lease(client: Any) -> None:
+    """Forget any build lease: only for a process that is the one builder, at its start (``make run``, whose
+    saved state may hold the lease of a run killed mid-build)."""
+    from functions.config import settings
+
+    client.delete_item(TableName=settings().digests_table, Key=LEASE_KEY)
+
+
 def _fingerprint(spec: PageSpec, version: str) -> str:
     payload = json.dumps([version, spec.template, spec.locale, spec.context], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
@@ -232,6 +238,7 @@ class _Site:
         self.assets = bundle
         self.topics = sorted({topic for item in data.items for topic in item.topics})
         self.topic_slugs = _unique_slugs(tuple(self.topics))  # "C++" and "c" both slugify to "c"
+        self.topic_counts = {topic: sum(topic in item.topics for item in data.items) for topic in self.topics}
         self.team_paths = _unique_slugs(data.teams)
 
     # --- what pages there are ------------------------------------------------------------------
@@ -329,8 +336,7 @@ class _Site:
         return [{"network": n, "url": intent_url(n, page_url, text(n), title)} for n in NETWORKS]
 
     def _topic_links(self, locale: str) -> list[dict[str, Any]]:
-        counts = {topic: sum(topic in item.topics for item in self.data.items) for topic in self.topics}
-        return [{"name": t, "path": self._topic_path(t, locale), "count": counts[t]} for t in self.topics]
+        return [{"name": t, "path": self._topic_path(t, locale), "count": self.topic_counts[t]} for t in self.topics]
 
     def _topic_path(self, topic: str, locale: str) -> str:
         return f"/{locale}/topics/{self.topic_slugs[topic]}/"
@@ -427,16 +433,6 @@ def _day(iso: str) -> Any:
 
 @cache
 def _environment() -> Any:
-    import jinja2
+    from functions.i18n import jinja_environment
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    env.policies["ext.i18n.trimmed"] = True
-    env.filters["tojson_attr"] = lambda value: json.dumps(value, separators=(",", ":"))
-    return env
+    return jinja_environment(TEMPLATES)

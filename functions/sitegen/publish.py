@@ -2,7 +2,7 @@
 
 A manifest (``_manifest.json``: path → SHA-256 of the bytes, and of the data the page was rendered from)
 kept beside the site says what is there, so a rebuild renders only pages whose data changed (the builder
-asks :func:`previous_inputs`) and uploads only pages whose bytes changed. Each object gets its Content-Type and a
+reads it with :func:`read_manifest`) and uploads only pages whose bytes changed. Each object gets its Content-Type and a
 Cache-Control: a year and ``immutable`` for content-hashed assets (``/assets/site.<hash>.css``: a new
 version is a new name), a minute for pages (they change when content or leaderboards do).
 """

@@ -133,15 +133,12 @@ class Runner:
         """The site: built now, then by the 10-minute schedule, after content changes and on POST /dev/site."""
         import boto3
 
-        from functions.config import settings
-        from functions.sitegen.build import LEASE_KEY
+        from functions.sitegen.build import clear_lease
         from infra.local import dev_routes
         from infra.local.streams import StreamPump
 
         self.site_lock = threading.Lock()
-        # A build lease saved with the state of a runner that was killed mid-build would hold the site for
-        # minutes; this is the only process that builds here, so none is running now.
-        self.dynamodb.delete_item(TableName=settings().digests_table, Key=LEASE_KEY)
+        clear_lease(self.dynamodb)  # this process is the only builder: no build is running now
         self.content_pump = StreamPump(
             self.dynamodb, boto3.client("dynamodbstreams"), os.environ["CONTENT_TABLE"], self._rebuild_site
         )

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,22 @@ def start_chorus(state_dir: Path, port: int | None = None, timeout: float = 120)
                 return running
     process.kill()
     raise AssertionError("the runner did not start in time:\n" + "\n".join(running.output))
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirects)
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes | None = None) -> Any:
+    request = urllib.request.Request(url, headers=headers or {}, method=method, data=body)
+    try:
+        return OPENER.open(request, timeout=10)
+    except urllib.error.HTTPError as response:
+        return response
 
 
 @pytest.fixture(scope="session")

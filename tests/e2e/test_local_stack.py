@@ -5,33 +5,15 @@ from __future__ import annotations
 import json
 import socket
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.conftest import BROWSER_HEADERS
-from tests.e2e.conftest import RunningChorus, start_chorus
+from tests.e2e.conftest import RunningChorus, fetch, start_chorus
 
 pytestmark = pytest.mark.e2e
-
-
-class NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-OPENER = urllib.request.build_opener(NoRedirects)
-
-
-def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes | None = None) -> Any:
-    request = urllib.request.Request(url, headers=headers or {}, method=method, data=body)
-    try:
-        return OPENER.open(request, timeout=10)
-    except urllib.error.HTTPError as response:
-        return response
 
 
 def board(chorus: RunningChorus) -> list[dict[str, Any]]:

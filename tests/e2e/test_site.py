@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RunningChorus
+from tests.e2e.conftest import RunningChorus, fetch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -159,12 +159,11 @@ def test_the_leaderboard_shows_the_ranking_and_updates_after_clicks(chorus: Runn
     before = next(
         e["points"] for e in api(chorus, "/api/leaderboard?period=week&limit=20")["entries"] if e["employee"] == name
     )
-    opener = urllib.request.build_opener(NoRedirect)
-    intent = opener.open(chorus.share_urls[0]).headers["Location"]
+    intent = fetch(chorus.share_urls[0]).headers["Location"]
     short = next(w for w in parse_qs(urlsplit(intent).query)["text"][0].split() if w.startswith(chorus.base))
     for n in range(3):
         reader = {"User-Agent": f"{PERSON_UA} reader{n}", "Accept": "text/html", "Accept-Language": "lt"}
-        opener.open(urllib.request.Request(short, headers=reader))
+        fetch(short, reader)
     deadline = time.monotonic() + 40  # counted within a second; the runner rebuilds the site ~10 s later
     while time.monotonic() < deadline:
         time.sleep(1)
@@ -172,14 +171,6 @@ def test_the_leaderboard_shows_the_ranking_and_updates_after_clicks(chorus: Runn
         if after == before + 31:  # a share is a point, each new reader ten
             return
     raise AssertionError(f"{name} had {before} points and now {after}, not {before + 31}")
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def http_error_302(self, req: Any, fp: Any, code: int, msg: str, headers: Any) -> Any:
-        return fp
 
 
 def test_the_language_switch_keeps_the_page(chorus: RunningChorus, page: Any) -> None:
