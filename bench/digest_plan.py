@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,10 +119,15 @@ def _plan(size: int, at: datetime) -> dict[str, Any]:
         )
     EmployeeStore().put_many(people)  # BatchWriteItem, 25 per call
 
-    dynamodb = _TimedDynamoDB(aws.dynamodb())
-    sqs = _TimedSqs(aws.client("sqs"))
+    reads = _ReadEstimate()
+    dynamodb = _Timed(aws.dynamodb(), reads)
+    sqs = _Timed(aws.client("sqs"))
     started = time.perf_counter()
-    outcome = enqueue_due(at, dynamodb=dynamodb, sqs=sqs)
+    try:
+        outcome = enqueue_due(at, dynamodb=aws.dynamodb(), sqs=aws.client("sqs"))
+    finally:
+        dynamodb.close()
+        sqs.close()
     seconds = time.perf_counter() - started
     return {
         "employees": outcome.employees,
@@ -131,54 +137,61 @@ def _plan(size: int, at: datetime) -> dict[str, Any]:
         "dynamodb_seconds": dynamodb.seconds,
         "sqs_seconds": sqs.seconds,
         "queries": outcome.dynamodb_queries,
-        "scans": dynamodb.scans,
+        "scans": dynamodb.calls["Scan"],
         "reported_rcu": outcome.read_capacity,
-        "estimated_rcu": dynamodb.estimated_rcu,
+        "estimated_rcu": reads.rcu,
         "messages": outcome.messages,
         "sqs_calls": outcome.sqs_calls,
     }
 
 
-class _TimedDynamoDB:
-    """The real client, timing each Query and estimating the read units DynamoDB would bill for it."""
+class _Timed:
+    """Times every call a real client makes, through botocore's own events: no proxy that can fall behind the code.
 
-    def __init__(self, client: Any) -> None:
+    ``on_result(operation, params, response)`` sees each call's parameters and parsed response.
+    """
+
+    def __init__(self, client: Any, on_result: Any = None) -> None:
         self.client = client
         self.seconds = 0.0
-        self.estimated_rcu = 0.0
-        self.scans = 0
+        self.calls: Counter[str] = Counter()
+        self._on_result = on_result
+        prefix = client.meta.service_model.endpoint_prefix
+        self._events = (f"before-parameter-build.{prefix}.*", f"after-call.{prefix}.*")
+        for event, handler in zip(self._events, (self._before, self._after), strict=True):
+            client.meta.events.register(event, handler, unique_id=f"{event}-{id(self)}")
 
-    def query(self, **kwargs: Any) -> dict[str, Any]:
+    def _before(self, params: Any, context: Any, model: Any, **_: Any) -> None:
+        context["bench_started"] = time.perf_counter()
+        context["bench_params"] = dict(params)
+
+    def _after(self, parsed: Any, context: Any, model: Any, **_: Any) -> None:
+        self.seconds += time.perf_counter() - context.get("bench_started", time.perf_counter())
+        self.calls[model.name] += 1
+        if self._on_result:
+            self._on_result(model.name, context.get("bench_params", {}), parsed)
+
+    def close(self) -> None:
+        for event in self._events:
+            self.client.meta.events.unregister(event, unique_id=f"{event}-{id(self)}")
+
+
+class _ReadEstimate:
+    """The read units DynamoDB would bill for the planner's Queries on the keys-only ``digest_due`` index."""
+
+    def __init__(self) -> None:
+        self.rcu = 0.0
+
+    def __call__(self, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
         from functions.directory.store import DIGEST_SLOT
 
-        started = time.perf_counter()
-        response = self.client.query(**kwargs)
-        self.seconds += time.perf_counter() - started
-        slot = kwargs["ExpressionAttributeValues"][":slot"]["S"]
+        if operation != "Query" or params.get("IndexName") != "digest_due":
+            return
+        slot = params["ExpressionAttributeValues"][":slot"]["S"]
         # A keys-only index entry: digest_slot and id, names and values (the projection trims only the response).
         entry = len(DIGEST_SLOT) + len(slot.encode()) + len("id")
         read = sum(entry + len(item["id"]["S"].encode()) for item in response.get("Items", []))
-        self.estimated_rcu += max(1, math.ceil(read / 4096)) * 0.5
-        return response
-
-    def scan(self, **kwargs: Any) -> dict[str, Any]:
-        self.scans += 1
-        return self.client.scan(**kwargs)
-
-
-class _TimedSqs:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.seconds = 0.0
-
-    def get_queue_url(self, **kwargs: Any) -> dict[str, Any]:
-        return self.client.get_queue_url(**kwargs)
-
-    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
-        started = time.perf_counter()
-        response = self.client.send_message_batch(**kwargs)
-        self.seconds += time.perf_counter() - started
-        return response
+        self.rcu += max(1, math.ceil(read / 4096)) * 0.5
 
 
 if __name__ == "__main__":

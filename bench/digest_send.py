@@ -17,11 +17,11 @@ EMPLOYEES = 100
 RUN_AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 
 
-def run() -> dict[str, Any]:
+def run(employees: int = EMPLOYEES) -> dict[str, Any]:
     from infra.local.sandbox import in_process_account
 
     with in_process_account(POWERTOOLS_LOG_LEVEL="ERROR"):
-        return _measure()
+        return _measure(employees)
 
 
 def report(figures: dict[str, Any]) -> list[str]:
@@ -37,7 +37,7 @@ def report(figures: dict[str, Any]) -> list[str]:
     ]
 
 
-def _measure() -> dict[str, Any]:
+def _measure(employees: int) -> dict[str, Any]:
     from functions import aws
     from functions.config import settings
     from functions.content.model import new_content
@@ -49,16 +49,30 @@ def _measure() -> dict[str, Any]:
     from functions.directory.store import EmployeeStore
 
     people = [
-        Employee(id=employee_id_for(f"p{n}@example.com"), email=f"p{n}@example.com", name=f"Person {n}",
-                 team="Sales", locale="lt" if n % 5 == 0 else "en", timezone="UTC", digest_cadence="daily")
-        for n in range(EMPLOYEES)
+        Employee(
+            id=employee_id_for(f"p{n}@example.com"),
+            email=f"p{n}@example.com",
+            name=f"Person {n}",
+            team="Sales",
+            locale="lt" if n % 5 == 0 else "en",
+            timezone="UTC",
+            digest_cadence="daily",
+        )
+        for n in range(employees)
     ]
     EmployeeStore().put_many(people)
     contents = ContentStore()
     for n in range(40):
-        contents.add(new_content(content_id=f"item-{n}", url=f"https://example.com/{n}", title=f"Item {n}",
-                                 status="published", kind="company" if n % 4 == 0 else "third_party",
-                                 publish_start=datetime(2026, 11, 1, tzinfo=UTC)))
+        contents.add(
+            new_content(
+                content_id=f"item-{n}",
+                url=f"https://example.com/{n}",
+                title=f"Item {n}",
+                status="published",
+                kind="company" if n % 4 == 0 else "third_party",
+                publish_start=datetime(2026, 11, 1, tzinfo=UTC),
+            )
+        )
     enqueue_due(RUN_AT)
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=settings().digest_queue_name)["QueueUrl"]
@@ -66,14 +80,14 @@ def _measure() -> dict[str, Any]:
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         records += [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]
     return {
-        "employees": EMPLOYEES,
+        "employees": employees,
         "items": 40,
-        "first": _deliver(records, Composer, handle_sqs_records, ses_client()),
-        "again": _deliver(records, Composer, handle_sqs_records, ses_client()),
+        "first": _deliver(records, Composer, handle_sqs_records, ses_client(), employees),
+        "again": _deliver(records, Composer, handle_sqs_records, ses_client(), employees),
     }
 
 
-def _deliver(records: list[dict[str, Any]], composer: Any, handle: Any, ses: Any) -> dict[str, Any]:
+def _deliver(records: list[dict[str, Any]], composer: Any, handle: Any, ses: Any, employees: int) -> dict[str, Any]:
     from functions import aws
 
     dynamodb: Counter[str] = Counter()
@@ -90,7 +104,7 @@ def _deliver(records: list[dict[str, Any]], composer: Any, handle: Any, ses: Any
         "emails": emails,
         "ses": sum(ses_calls.values()),
         "seconds": seconds,
-        "ms_per_digest": seconds * 1000 / EMPLOYEES,
-        "dynamodb_per_digest": sum(dynamodb.values()) / EMPLOYEES,
-        "dynamodb_kinds": ", ".join(f"{name} {count / EMPLOYEES:.1f}" for name, count in dynamodb.most_common()),
+        "ms_per_digest": seconds * 1000 / employees,
+        "dynamodb_per_digest": sum(dynamodb.values()) / employees,
+        "dynamodb_kinds": ", ".join(f"{name} {count / employees:.1f}" for name, count in dynamodb.most_common()),
     }

@@ -1,6 +1,9 @@
-"""`make bench`: print Chorus's cold-start and redirect figures. Nothing here asserts a timing.
+"""`make bench`: print Chorus's figures. Nothing here asserts a timing.
 
-python -m bench.run [--only imports,calls,latency,library] [--runs 9] [--n 1000]
+python -m bench.run [--only imports,calls,...] [--runs 9] [--n 1000] [--tiny]
+
+``--tiny`` runs every section once at a tiny size: `make test` does, so that no section can rot unseen
+(its figures mean nothing at that size).
 """
 
 from __future__ import annotations
@@ -10,10 +13,26 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bench.common import ROOT, moto_world
 
-SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan", "digest_send", "site")
+SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan", "digest_send", "site", "counting")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each section measures; ``TINY`` only proves the section still runs."""
+
+    library: tuple[int, int] = (10_000, 10_000)  # items, employees
+    render: tuple[int, int] = (5, 100)  # rounds, emails per round
+    digest_plan: tuple[int, ...] = (10_000, 20_000)  # due employees per run
+    digest_send: int = 100  # due employees
+    site: tuple[int, int] = (1_000, 10_000)  # items, employees
+    counting: int = 3_000  # clicks
+
+
+TINY = Sizes(library=(30, 30), render=(1, 3), digest_plan=(20, 40), digest_send=4, site=(3, 12), counting=150)
 
 
 def _section(title: str, produce: Callable[[], list[str]]) -> None:
@@ -30,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9, help="fresh interpreters per import measure (default 9)")
     parser.add_argument("--warm", type=int, default=100, help="warm redirects whose calls are counted (default 100)")
     parser.add_argument("--n", type=int, default=1000, help="timed redirects per variant (default 1000)")
+    parser.add_argument("--tiny", action="store_true", help="every section once at a tiny size (make test's check)")
     args = parser.parse_args(argv)
+    sizes = TINY if args.tiny else Sizes()
+    if args.tiny:
+        args.runs, args.warm, args.n = 1, 3, 10
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(chosen) - set(SECTIONS)
     if unknown:
@@ -61,26 +84,39 @@ def main(argv: list[str] | None = None) -> int:
     if "library" in chosen:
         from bench import library
 
-        _section("4. the content library and directory at size (moto in-process)", library.run)
+        _section("4. the content library and directory at size (moto in-process)", lambda: library.run(*sizes.library))
     if "render" in chosen:
         from bench import digest_render
 
         _section(
             "5. digest emails rendered per second (one core, 8 items)",
-            lambda: digest_render.lines(digest_render.run()),
+            lambda: digest_render.lines(digest_render.run(*sizes.render)),
         )
     if "digest_plan" in chosen:
         from bench import digest_plan
 
-        _section("6. digest planning at size (moto in-process)", lambda: digest_plan.report(digest_plan.run()))
+        _section(
+            "6. digest planning at size (moto in-process)",
+            lambda: digest_plan.report(digest_plan.run(sizes.digest_plan)),
+        )
     if "digest_send" in chosen:
         from bench import digest_send
 
-        _section("7. a digest run and its re-run (moto in-process)", lambda: digest_send.report(digest_send.run()))
+        _section(
+            "7. a digest run and its re-run (moto in-process)",
+            lambda: digest_send.report(digest_send.run(sizes.digest_send)),
+        )
     if "site" in chosen:
         from bench import site_build
 
-        _section("8. the static site at size (moto in-process)", lambda: site_build.report(site_build.run()))
+        _section("8. the static site at size (moto in-process)", lambda: site_build.report(site_build.run(*sizes.site)))
+    if "counting" in chosen:
+        from bench import counting
+
+        _section(
+            "9. what counting a click costs at a realistic spread (the counters' own code)",
+            lambda: counting.report(counting.run(sizes.counting)),
+        )
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0
 
