@@ -1,16 +1,16 @@
 """Which destinations Chorus will ever redirect to, and the UTM tags it adds.
 
 Chorus is never an open redirect: a destination is validated when an admin registers it, and only
-registered destinations reach a short link. Literal private, loopback, link-local and cloud-metadata
-addresses and internal host names are refused, so a short link can never point into a company network.
+registered destinations reach a short link. Internal host names are refused, and a literal address must
+be public by the same policy the page fetcher connects by (``functions.web.addresses``), so a short link
+can never point into a company network.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import socket
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from functions.web.addresses import AddressFormError, host_address, is_public_address
 
 MAX_URL_LENGTH = 2048
 _INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".corp", ".home.arpa", ".lan")
@@ -69,30 +69,16 @@ def split_url(url: object) -> SplitResult:
 
 
 def _refuse_internal_host(host: str) -> None:
-    address = _as_ip_address(host)
+    try:
+        address = host_address(host)
+    except AddressFormError:
+        raise DestinationError("is not a valid address") from None
     if address is None:
         if host == "localhost" or host.endswith(_INTERNAL_SUFFIXES) or "." not in host:
             raise DestinationError("must be a public host, not an internal name")
         return  # a DNS name: nothing is fetched here, so no resolution is needed to redirect safely
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if not address.is_global:
+    if not is_public_address(address):
         raise DestinationError("must be a public address, not a private, loopback or reserved one")
-
-
-def _as_ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    # Browsers read "127.1", "0x7f.0.0.1" and "2130706433" as IPv4 (the WHATWG URL rules): so do we.
-    last = host.rsplit(".", 1)[-1]
-    if last.isdigit() or re.fullmatch(r"0x[0-9a-f]*", last):
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            raise DestinationError("is not a valid address") from None
-    return None
 
 
 def with_utm(destination: str, source: str, campaign: str) -> str:

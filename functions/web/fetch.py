@@ -6,8 +6,9 @@ Every hop of a redirect chain is checked the same way before anything is sent:
   1024 belong to other protocols, SMTP or SSH, and no page worth importing is served there);
 - the host must not be an internal name or a non-public literal address (the rule destinations.py applies
   to short-link destinations, legacy forms such as ``127.1`` and ``2130706433`` included);
-- the name is resolved once and refused if ANY address it resolves to is not public (private, loopback,
-  link-local, multicast, reserved, unspecified, CGNAT, IPv4 inside IPv6, cloud metadata);
+- the name is resolved once and refused if ANY address it resolves to is not public by the one address
+  policy destinations share (``functions.web.addresses``: private, loopback, link-local, multicast,
+  reserved, unspecified, CGNAT, IPv4 inside or translated to IPv6, site-local, cloud metadata);
 - the connection goes to the very address that was checked, with the name in the Host header, the TLS SNI
   and the certificate check, so a DNS answer that changes between check and connect (rebinding) is never
   used;
@@ -43,11 +44,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin
 
 from functions.links.destinations import DestinationError, host_refusal, split_url
+from functions.web.addresses import IPAddress, is_public_address
 
 if TYPE_CHECKING:
     from urllib3.connection import HTTPConnection
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # What RSS and Atom feeds are served as in practice (many servers say text/xml or plain application/xml).
@@ -63,12 +63,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 USER_AGENT = "Mozilla/5.0 (compatible; ChorusImporter/1.0; link preview)"
 _CHUNK = 64 * 1024
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-# Cloud metadata services: most are link-local or private already; listed so that no rule change forgets them.
-_METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(address)
-    for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192")
-)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 # WHATWG Encoding: these labels mean windows-1252 on the web, whatever the strict standards say.
 _WEB_LATIN1 = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii"})
@@ -247,25 +241,6 @@ def _resolve(host: str, port: int, policy: FetchPolicy | None = None) -> list[IP
                 f"refused address: {host} resolves to a private, loopback or reserved address, not a public one"
             )
     return addresses
-
-
-def is_public_address(address: IPAddress) -> bool:
-    """True only for a unicast address on the public internet that is no cloud metadata service."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None:
-            return is_public_address(embedded)
-    if address in _METADATA_ADDRESSES or address in _CGNAT:
-        return False
-    return address.is_global and not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or getattr(address, "is_site_local", False)
-    )
 
 
 def decode_html(body: bytes, charset: str | None = None) -> str:

@@ -1,6 +1,11 @@
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from functions.links.destinations import DestinationError, is_redirectable, validate_destination, with_utm
+from functions.web.addresses import is_public_address
 
 
 @pytest.mark.parametrize(
@@ -39,6 +44,11 @@ def test_public_http_destinations_are_accepted(url: str) -> None:
         ("http://[::1]/", "private"),
         ("http://[::ffff:10.0.0.1]/", "private"),
         ("http://[fd00::1]/", "private"),
+        ("http://[::7f00:1]/", "private"),  # IPv4-compatible 127.0.0.1
+        ("http://[2002:a9fe:a9fe::]/", "private"),  # 6to4 of 169.254.169.254
+        ("http://[64:ff9b::a9fe:a9fe]/", "private"),  # NAT64 of 169.254.169.254
+        ("http://[fec0::1]/", "private"),  # site-local
+        ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "private"),  # Teredo
         ("https://user:secret@example.com/", "user name"),
         ("https://exa mple.com/", "spaces"),
         ("https://example.com/\r\nLocation: https://evil.example", "spaces"),
@@ -74,3 +84,16 @@ def test_only_absolute_http_urls_are_redirectable() -> None:
     assert not is_redirectable("javascript:alert(1)")
     assert not is_redirectable("//evil.example")
     assert not is_redirectable(None)
+
+
+@given(st.ip_addresses())
+def test_a_literal_address_is_a_destination_exactly_when_the_fetcher_would_connect_to_it(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    host = f"[{address}]" if address.version == 6 else str(address)
+    try:
+        validate_destination(f"https://{host}/page")
+        accepted = True
+    except DestinationError:
+        accepted = False
+    assert accepted is is_public_address(address)
