@@ -16,14 +16,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Debian's chromium for the browser tests (Playwright cannot download its own browser here), and a Java
-# runtime for the Nu HTML Checker that validates the generated site.
+# Debian's chromium for the browser tests (Playwright cannot download its own browser here), a Java
+# runtime for the Nu HTML Checker that validates the generated site, and Node.js to run the site's
+# CloudFront function in the tests.
 chromium:
-	@command -v chromium >/dev/null 2>&1 && command -v java >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium and a Java runtime for the browser and HTML tests..."; \
+	@command -v chromium >/dev/null 2>&1 && command -v java >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium, a Java runtime and Node.js for the browser, HTML and edge tests..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium default-jre-headless >/dev/null; }
+	    chromium default-jre-headless $$(command -v node >/dev/null 2>&1 || echo nodejs) >/dev/null; }
 
 run: install
 	@$(BIN)/python -m infra.local.runner
