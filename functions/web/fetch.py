@@ -19,10 +19,11 @@ Time: 2 s to connect, 5 s for the whole fetch including redirects. A watchdog cu
 budget is spent, so a server that drips bytes cannot hold the request open. Name resolution
 (``socket.getaddrinfo``) cannot be interrupted; the system resolver's own timeout bounds it.
 
-Size: a body longer than the cap (2 MB) is not read further; the page is cut there and marked ``truncated``.
-An HTML page's metadata sits in its <head>, in the first kilobytes, so the cut loses nothing that matters
-and a huge page still imports. Only text/html and application/xhtml+xml bodies are read at all (and, with
-``FEED_POLICY``, the types RSS and Atom feeds are served as).
+Size: a body is decompressed at most once (more than one ``Content-Encoding`` is refused: each layer would
+multiply a compression bomb) and a body longer than the cap (2 MB) is not read further; the page is cut
+there and marked ``truncated``. An HTML page's metadata sits in its <head>, in the first kilobytes, so the
+cut loses nothing that matters and a huge page still imports. Only text/html and application/xhtml+xml
+bodies are read at all (and, with ``FEED_POLICY``, the types RSS and Atom feeds are served as).
 
 ``FetchPolicy(allow_loopback_for_tests=True)`` lets tests fetch from a server on 127.0.0.1. It is a
 constructor argument, never read from the environment or settings, so no deployment can switch it on by
@@ -98,6 +99,12 @@ class TooManyRedirectsError(FetchError):
 
 class UnreachableError(FetchError):
     reason = "unreachable"
+
+
+class EncodingRefusedError(FetchError):
+    """The body is compressed more than once (``Content-Encoding: gzip, gzip``): a way to multiply a bomb."""
+
+    reason = "content_encoding"
 
 
 class HTTPStatusError(FetchError):
@@ -415,6 +422,12 @@ def _answer(response: Any, policy: FetchPolicy) -> _Answer:
         if policy.accept_types == HTML_TYPES:
             raise NotHTMLError(f"not HTML: the page is {shown}; only HTML pages can be imported")
         raise NotHTMLError(f"not a feed: the address serves {shown}, not RSS or Atom")
+    codings = [c for value in response.headers.getlist("Content-Encoding") for c in value.split(",") if c.strip()]
+    if len(codings) > 1:
+        raise EncodingRefusedError(
+            f"refused: the page is compressed {len(codings)} times over ({', '.join(c.strip() for c in codings)}); "
+            "only one Content-Encoding is accepted"
+        )
     body, truncated = _read_capped(response, policy.max_bytes)
     return _Answer(response.status, None, media_type, _charset_of(content_type), body, truncated)
 

@@ -10,6 +10,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ import pytest
 from functions.content.importer import PageImportError, import_url
 from functions.web.fetch import (
     FEED_POLICY,
+    EncodingRefusedError,
     FetchPolicy,
     HTTPStatusError,
     InvalidURLError,
@@ -293,6 +295,34 @@ def test_a_compressed_page_is_capped_after_decompression(site: Site) -> None:
     fetched = fetch_page(site.url("/bomb"), policy=SMALL)
     assert fetched.truncated and len(fetched.body) == SMALL.max_bytes
     assert fetched.text.startswith("<html><head><title>Bomb</title>")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "headers"),
+    [
+        ("gzip, gzip", [("Content-Encoding", "gzip, gzip")]),
+        ("gzip, deflate", [("Content-Encoding", "gzip"), ("Content-Encoding", "deflate")]),
+    ],
+)
+def test_a_page_compressed_more_than_once_is_refused_unread(
+    site: Site, encoding: str, headers: list[tuple[str, str]]
+) -> None:
+    layered = gzip.compress(gzip.compress(b"<html><head><title>Layers</title>" + b" " * 5_000_000))
+    if "deflate" in encoding:
+        layered = zlib.compress(gzip.compress(b"<html><head><title>Layers</title>" + b" " * 5_000_000))
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(layered)))
+        handler.end_headers()
+        handler.wfile.write(layered)
+
+    site.routes["/layers"] = answer
+    with pytest.raises(EncodingRefusedError, match="only one Content-Encoding"):
+        fetch_page(site.url("/layers"), policy=TESTS)
 
 
 @pytest.mark.parametrize("content_type", ["application/pdf", "image/png", "application/json", ""])

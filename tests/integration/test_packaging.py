@@ -12,8 +12,9 @@ import pytest
 
 from tests.conftest import ROOT
 
-# What the AWS Lambda Python runtime provides next to the code (everything else must be in the zip).
-LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six.py")
+# What the AWS Lambda Python runtime provides next to the code (everything else must be in the zip). Its
+# urllib3 is left out on purpose: the runtime's may be 1.x, and the page fetcher needs the 2.x the zip ships.
+LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "six.py")
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,10 @@ def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
         (runtime / name).symlink_to(site_packages / name)
     probe = (
         "import sys; sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if 'site-packages' not in p];"
-        "import app; from functions.pages import not_found_page; import jinja2, is_bot, cachetools;"
-        "assert all('site-packages' not in m.__file__ for m in (app, jinja2, is_bot) if m.__file__);"
+        "import app; from functions.pages import not_found_page; import jinja2, is_bot, cachetools, urllib3;"
+        "import functions.web.fetch, urllib3.connection;"
+        "assert all('site-packages' not in m.__file__ for m in (app, jinja2, is_bot, urllib3) if m.__file__);"
+        "assert int(urllib3.__version__.split('.')[0]) >= 2, urllib3.__version__;"
         "print(app.app.app_name, 'Link not found' in not_found_page())"
     )
     result = subprocess.run(
