@@ -9,7 +9,8 @@ marked ``sent`` with the SES message id, the content ids and the time. The row's
 * ``sent`` — ``message_id``, ``content_ids``, ``sent_at``: a later attempt reports "already sent";
 * ``skipped`` — ``reason`` (compose had nothing to send): not recomputed for the same period;
 * ``failed`` — ``error_code``, ``error_message``: SES refused this message for good; not retried this period;
-* ``released`` — a transient failure outlived its retries; the next attempt may claim at once.
+* ``released`` — a transient failure outlived its retries; the next attempt may claim at once;
+* ``unknown`` — the request reached SES but its answer was lost: SES may have sent it; not sent again.
 
 Every row carries ``attempts`` and ``expires_at`` (DynamoDB TTL): 35 days from the first claim, far
 beyond SQS's (at most 14 days) and Lambda's (6 hours) retry windows, so no retry outlives its row; a
@@ -21,19 +22,24 @@ Decisions:
 * Lease of 5 minutes: longer than the worker's whole invocation (60 s at most), so a live holder never
   loses its claim; shorter than the queue's visibility timeout (6 minutes), so the redelivery that
   follows a crash finds the lease expired and sends. The cost is one narrow window: if the worker dies
-  after SES accepted the message but before "sent" is written (or SES accepts but the response times
-  out), a retry sends again. SES v1 has no idempotency key, so no design closes that gap; the "sent"
-  write is retried to keep it small, and the failure is logged with the message id.
+  after SES accepted the message but before "sent" is written, a retry sends again. SES v1 has no
+  idempotency key, so no design closes that gap; the "sent" write is retried to keep it small, and the
+  failure is logged with the message id.
 * A conditional write rather than Powertools idempotency: the key is the domain's own (employee,
   period), not a hash of the event; the row is also the record of what each digest held (read to avoid
   repeating items), which Powertools' opaque table cannot be; it needs states Powertools lacks (skipped,
   failed, released) and per-employee outcomes inside one message; its default expiry (1 h) is shorter
   than the retry window; and it costs about 120 ms more at cold start.
 * Our own backoff owns SES retries (the SES client makes a single attempt): botocore's retries would
-  multiply ours and spend time the deadline does not see. Equal jitter keeps every pause above half its
-  step, so workers throttled together spread out without collapsing to zero waits.
-* Unknown SES error codes count as permanent (unless HTTP 5xx): a wrong guess costs one employee one
-  digest, recorded; the other way risks retrying a refused message until the dead-letter queue.
+  multiply ours and spend time the deadline does not see. Only what SES certainly did not accept is
+  tried again: throttling, and a connection that was never made. A read timeout, a connection closed
+  after the request went out, or a 5xx may follow an accepted message: the row becomes ``unknown``
+  (its items count as received), the digest is not sent again this period and ``DigestsUnknown``
+  counts it — one missed digest beats a second copy in the employee's inbox. Equal jitter keeps every
+  pause above half its step, so workers throttled together spread out without collapsing to zero waits.
+* Unknown SES error codes count as permanent (unless HTTP 5xx, which is ``unknown``): a wrong guess
+  costs one employee one digest, recorded; the other way risks retrying a refused message until the
+  dead-letter queue.
 * A malformed body is logged and dropped, never retried: retrying cannot fix it.
 """
 
@@ -68,11 +74,11 @@ DEFAULT_BUDGET = 50.0  # seconds, when the caller gives no deadline
 RESERVE = 10.0  # seconds kept back from Lambda's remaining time: one employee's worst case after a check
 MAX_EMPLOYEES = 1000  # per message; a 60 s worker sends a few hundred
 
-TRANSIENT_CODES = frozenset(
+# Throttled: SES refused the request before accepting anything, so sending again cannot duplicate it.
+NOT_ACCEPTED_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException"})
+# SES failed while handling the request: it may or may not have accepted the message.
+UNCERTAIN_CODES = frozenset(
     {
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequestsException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
         "InternalFailure",
@@ -98,6 +104,8 @@ class Outcome(StrEnum):
     IN_PROGRESS = "in progress"  # another worker holds the claim
     RETRY = "retry"  # a transient failure outlived its retries; the claim was released
     OUT_OF_TIME = "out of time"  # not attempted before the deadline
+    UNKNOWN = "unknown"  # SES may have accepted it (its answer was lost); recorded, never sent again
+    ALREADY_UNKNOWN = "already unknown"
 
 
 RETRYABLE = frozenset({Outcome.IN_PROGRESS, Outcome.RETRY, Outcome.OUT_OF_TIME})
@@ -105,6 +113,7 @@ _ALREADY = {
     Status.SENT: Outcome.ALREADY_SENT,
     Status.SKIPPED: Outcome.ALREADY_SKIPPED,
     Status.FAILED: Outcome.ALREADY_FAILED,
+    Status.UNKNOWN: Outcome.ALREADY_UNKNOWN,
 }
 
 
@@ -159,6 +168,10 @@ class BatchResult:
 
 class _TransientSendError(Exception):
     pass
+
+
+class _UncertainSendError(Exception):
+    """The request reached SES, but its answer did not reach us: the message may have been accepted."""
 
 
 class _PermanentSendError(Exception):
@@ -232,7 +245,7 @@ def send_batch(
         configuration_set=configuration_set,
     )
     deliveries = tuple(sender.deliver(employee_id, period) for employee_id, period in targets)
-    for outcome in (Outcome.SENT, Outcome.SKIPPED, Outcome.FAILED, Outcome.RETRY):
+    for outcome in (Outcome.SENT, Outcome.SKIPPED, Outcome.FAILED, Outcome.RETRY, Outcome.UNKNOWN):
         if n := sum(d.outcome is outcome for d in deliveries):
             observability.count(f"Digests{outcome.value.title()}", n)
     return BatchResult(deliveries)
@@ -356,9 +369,12 @@ class _Sender:
         except _TransientSendError as exc:
             self._settle(self.records.release, claim, str(exc))
             return done(Outcome.RETRY, detail=str(exc))
+        except _UncertainSendError as exc:
+            return self._record_unknown(claim, str(exc), composed.content_ids)
         return self._record_sent(claim, message_id, composed.content_ids)
 
     def _send(self, composed: Composed) -> str:
+        """SES's message id; only a request SES certainly did not accept is tried again."""
         from botocore.exceptions import ClientError, HTTPClientError
         from botocore.exceptions import ConnectionError as BotoConnectionError
 
@@ -370,12 +386,16 @@ class _Sender:
             except ClientError as exc:
                 code = error_code(exc)
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                if code not in TRANSIENT_CODES and status < 500:
+                if code in UNCERTAIN_CODES or (status >= 500 and code not in NOT_ACCEPTED_CODES):
+                    raise _UncertainSendError(f"SES answered {code or 'HTTP ' + str(status)}") from None
+                if code not in NOT_ACCEPTED_CODES:
                     message = exc.response.get("Error", {}).get("Message", "")
                     raise _PermanentSendError(code or "Unknown", message) from None
-                last = code or f"HTTP {status}"
-            except (BotoConnectionError, HTTPClientError) as exc:
+                last = code
+            except BotoConnectionError as exc:  # no connection was made: nothing reached SES
                 last = type(exc).__name__
+            except HTTPClientError as exc:  # sent, then the connection closed or timed out before the answer
+                raise _UncertainSendError(f"no answer from SES ({type(exc).__name__})") from None
             observability.count("SesTransientErrors")
             pause = _pause(attempt, self.rng)
             if attempt == SEND_ATTEMPTS or self.clock() + pause >= self.deadline:
@@ -391,26 +411,41 @@ class _Sender:
         return request
 
     def _record_sent(self, claim: Claim, message_id: str, content_ids: tuple[str, ...]) -> Delivery:
+        delivery = Delivery(claim.employee_id, claim.period, Outcome.SENT, message_id)
+        if not self._write_final(lambda: self.records.mark_sent(claim, message_id, content_ids), claim):
+            # Sent but not recorded: reported as sent (a redelivery could only send it again), logged loudly.
+            observability.count("DigestsSentUnrecorded")
+            observability.logger().error(
+                "digest_sent_not_recorded",
+                extra={"employee": claim.employee_id, "period": claim.period, "message_id": message_id},
+            )
+        return delivery
+
+    def _record_unknown(self, claim: Claim, reason: str, content_ids: tuple[str, ...]) -> Delivery:
+        """SES may have the message: say so and settle the row, so no retry sends it a second time."""
+        observability.logger().error(
+            "digest_send_unknown", extra={"employee": claim.employee_id, "period": claim.period, "reason": reason}
+        )
+        if not self._write_final(lambda: self.records.mark_unknown(claim, reason, content_ids), claim):
+            observability.count("DigestsUnknownUnrecorded")  # the lease runs out and a redelivery may send
+        return Delivery(claim.employee_id, claim.period, Outcome.UNKNOWN, detail=reason)
+
+    def _write_final(self, write: Callable[[], bool], claim: Claim) -> bool:
+        """A final state whose loss could cause a second send, written with retries; False if it never was."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        delivery = Delivery(claim.employee_id, claim.period, Outcome.SENT, message_id)
-        error = ""
         for attempt in range(1, RECORD_ATTEMPTS + 1):
             try:
-                if not self.records.mark_sent(claim, message_id, content_ids):
+                if not write():
                     observability.logger().warning("digest_claim_lost", extra={"employee": claim.employee_id})
-                return delivery
+                return True
             except (BotoCoreError, ClientError) as exc:
-                error = repr(exc)
+                observability.logger().warning(
+                    "digest_state_write_failed", extra={"employee": claim.employee_id, "error": repr(exc)}
+                )
                 if attempt < RECORD_ATTEMPTS:
                     self.sleep(_pause(attempt, self.rng))
-        # Sent but not recorded: reported as sent (a redelivery could only send it again), logged loudly.
-        observability.count("DigestsSentUnrecorded")
-        observability.logger().error(
-            "digest_sent_not_recorded",
-            extra={"employee": claim.employee_id, "period": claim.period, "message_id": message_id, "error": error},
-        )
-        return delivery
+        return False
 
     def _settle(self, mark: Callable[..., bool], claim: Claim, *args: str) -> None:
         """Write a skipped/failed/released state; if that fails the lease runs out and a retry decides again."""

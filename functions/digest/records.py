@@ -1,9 +1,9 @@
 """The digests table: one row per employee and period, the only code that knows its storage shape.
 
 A row is claimed before a digest is sent and settled after (functions.digest.deliver has the states and
-the decisions); a ``sent`` row also keeps the ``content_ids`` the digest held, which is the "already
-received" history compose reads (``received_content_ids``). Rows expire by TTL: RECORD_DAYS from the
-first claim, HISTORY_DAYS from a send.
+the decisions); a ``sent`` row (and an ``unknown`` one, which SES may have delivered) also keeps the
+``content_ids`` the digest held, which is the "already received" history compose reads
+(``received_content_ids``). Rows expire by TTL: RECORD_DAYS from the first claim, HISTORY_DAYS from a send.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     RELEASED = "released"
+    UNKNOWN = "unknown"  # SES may have accepted it (the answer was lost): never sent again this period
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,21 @@ class DeliveryRecords:
             "SET #status = :status, #message = :message, #sent = :stamp, #updated = :stamp, #expires = :expires"
         )
         if content_ids:  # a string set, as received_content_ids reads it (DynamoDB has no empty sets)
+            values[":content"] = set(content_ids)
+            expression += ", #content = :content"
+        return self._settle(claim, expression + " REMOVE #claim, #lease", values)
+
+    def mark_unknown(self, claim: Claim, reason: str, content_ids: tuple[str, ...]) -> bool:
+        """Record a send whose fate SES did not tell; its items count as received, as a sent digest's do."""
+        now = int(self.now())
+        values: dict[str, Any] = {
+            ":status": Status.UNKNOWN.value,
+            ":reason": reason[:500],
+            ":stamp": _stamp(now),
+            ":expires": now + HISTORY_DAYS * 86400,
+        }
+        expression = "SET #status = :status, #last = :reason, #updated = :stamp, #expires = :expires"
+        if content_ids:
             values[":content"] = set(content_ids)
             expression += ", #content = :content"
         return self._settle(claim, expression + " REMOVE #claim, #lease", values)

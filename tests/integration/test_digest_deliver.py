@@ -252,7 +252,7 @@ def test_a_permanent_rejection_is_recorded_and_the_rest_of_the_batch_is_sent(mai
 
 
 class Unavailable:
-    """SES that never answers: a 503 for Ada, no connection for Bob."""
+    """SES that never takes a message: always throttled for Ada, no connection at all for Bob."""
 
     calls = 0
 
@@ -261,7 +261,7 @@ class Unavailable:
 
         self.calls += 1
         if request["Destinations"] == [ADA]:
-            raise client_error("ServiceUnavailable", 503)
+            raise client_error("Throttling")
         raise EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com")
 
 
@@ -283,6 +283,47 @@ def test_a_transient_failure_beyond_retries_releases_the_claim_and_the_retry_sen
     retried = deliver.handle_sqs_records([sqs_record(first, "m1"), sqs_record(other, "m2")], Composer())
     assert retried == {"batchItemFailures": []}
     assert recipients() == [ADA, BOB]
+
+
+def answer_lost(kind: str) -> Exception:
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+    if kind == "read timeout":
+        return ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+    if kind == "connection closed":
+        return ConnectionClosedError(endpoint_url="https://email.us-east-1.amazonaws.com")
+    return client_error(*{"503": ("ServiceUnavailable", 503), "500": ("InternalFailure", 500)}[kind])
+
+
+class AcceptsThenLosesTheAnswer(FlakySes):
+    """SES takes the message (moto sends it) but the answer never arrives: ``failure`` is raised instead."""
+
+    def __init__(self, failure: Exception) -> None:
+        super().__init__({})
+        self.failure = failure
+
+    def send_raw_email(self, **request: Any) -> dict[str, Any]:
+        super().send_raw_email(**request)
+        raise self.failure
+
+
+@pytest.mark.parametrize("kind", ["read timeout", "connection closed", "503", "500"])
+def test_a_send_whose_answer_was_lost_is_recorded_unknown_and_never_sent_twice(mail: dict[str, str], kind: str) -> None:
+    ses = AcceptsThenLosesTheAnswer(answer_lost(kind))
+    sleeps: list[float] = []
+    message = body(mail[ADA], mail[BOB])
+
+    first = deliver.handle_sqs_records([sqs_record(message, "m1")], Composer(), ses, sleep=sleeps.append)
+    again = deliver.handle_sqs_records([sqs_record(message, "m1")], Composer(), ses, sleep=sleeps.append)
+    rerun = deliver.send_batch(message, Composer(), deliver.ses_client())
+
+    assert recipients() == [ADA, BOB]  # each once: SES had them, nothing was sent a second time
+    assert ses.calls == 2 and sleeps == []
+    assert first == again == {"batchItemFailures": []}  # settled: redelivering the message cannot help
+    row = record(mail[ADA])
+    assert row is not None and row.status == "unknown"
+    assert [d.outcome for d in rerun.deliveries] == [Outcome.ALREADY_UNKNOWN, Outcome.ALREADY_UNKNOWN]
+    assert received_content_ids(mail[ADA], date(2026, 11, 1)) == {"launch", "report"}  # may be in their inbox
 
 
 def test_the_deadline_cuts_retries_short_and_leaves_the_rest_for_the_retry(mail: dict[str, str]) -> None:
