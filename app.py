@@ -105,12 +105,13 @@ def home() -> Response:
 @app.route("/admin", methods=["GET"])
 def admin_page() -> Response:
     """The admin form; it holds no data itself and talks to the admin API with the admin's token."""
+    from functions.content.images import upload_origin
     from functions.pages import admin_page
 
     response = http.html(200, admin_page())
-    response.headers["Content-Security-Policy"] = (
+    response.headers["Content-Security-Policy"] = (  # images are sent straight to the bucket
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-        "img-src https: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+        f"img-src https: data:; connect-src 'self' {upload_origin()}; frame-ancestors 'none'; base-uri 'none'"
     )
     return response
 

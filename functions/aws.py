@@ -21,6 +21,8 @@ def client(service: str) -> Any:
         connect_timeout=2,
         read_timeout=3,
         retries={"mode": "standard", "max_attempts": 3},
+        # Presigned POSTs (image uploads) must be SigV4: boto3 would otherwise sign them with SigV2.
+        signature_version="s3v4" if service == "s3" else None,
     )
     return boto3.session.Session().client(service, config=config)
 

@@ -39,6 +39,8 @@ class Settings:
     digest_hour: int = 8  # local delivery hour
     digest_items: int = 8  # items per digest (at most 10)
     digest_company_share: float = 0.2  # share of company content; the rest third-party (the Dell rule)
+    region: str = "us-east-1"
+    s3_endpoint_url: str | None = None  # a local S3 (moto) instead of AWS's; the browser uploads images there
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -77,6 +79,8 @@ class Settings:
             digest_hour=_bounded_int(env, "DIGEST_HOUR", 8, 0, 23),
             digest_items=_bounded_int(env, "DIGEST_ITEMS", 8, 1, 10),
             digest_company_share=_fraction(env, "DIGEST_COMPANY_SHARE", 0.2),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            s3_endpoint_url=(env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").rstrip("/") or None,
         )
 
 

@@ -127,31 +127,48 @@ def get_content(content_id: str) -> Response:
     return http.cacheable(bp.current_request, public_content_view(item), max_age=60)
 
 
-@bp.route(
-    "/api/admin/images",
-    methods=["POST"],
-    content_types=["image/png", "image/jpeg", "image/gif", "image/webp", "application/octet-stream"],
-)
-def upload_image() -> Response:
-    """Upload a content card's image (the body is the file, at most 5 MB; checked by content)."""
-    from functions.content.images import ImageRejectedError, store_image
+@bp.route("/api/admin/images", methods=["POST"])
+def start_image_upload() -> Response:
+    """Start uploading a content card's image: a presigned POST the browser sends the file to, never the API."""
+    from dataclasses import asdict
+
+    from functions.api.schemas import ImageUploadIn
+    from functions.content.images import ImageRejectedError, start_upload
+
+    _, body, problem = http.admin_body(bp.current_request, ImageUploadIn)
+    if problem:
+        return problem
+    try:
+        form = start_upload(body.content_type, body.size)
+    except ImageRejectedError as exc:
+        return http.error(exc.status, "the image cannot be used", {exc.field: str(exc)})
+    return http.json_response(201, asdict(form))
+
+
+@bp.route("/api/admin/images/{upload_id}/complete", methods=["POST"])
+def complete_image_upload(upload_id: str) -> Response:
+    """Check the uploaded file (size, and its bytes are the declared format) and publish it under /media/."""
+    from functions.content.images import ImageRejectedError, UploadNotFoundError, complete_upload
 
     _, denied = http.admin(bp.current_request)
     if denied:
         return denied
     try:
-        image = store_image(bp.current_request.raw_body or b"")
+        image = complete_upload(upload_id)
     except ImageRejectedError as exc:
-        status = 413 if "at most" in str(exc) else 400
-        return http.error(status, "the image cannot be used", {"body": str(exc)})
-    return http.json_response(201, {"image_url": image.url, "content_type": image.content_type})
+        return http.error(exc.status, "the image cannot be used", {exc.field: str(exc)})
+    except UploadNotFoundError:
+        return http.error(404, "nothing was uploaded", {"upload_id": "has no uploaded file: send the image first"})
+    body = {"image_url": image.url, "content_type": image.content_type, "size": image.size}
+    return http.json_response(201, body)
 
 
 @bp.route("/media/{name}", methods=["GET"])
 def media(name: str) -> Response:
-    from functions.content.images import presigned
+    """Images the API served before the site did: their address lives on in stored items and sent emails."""
+    from functions.content.images import legacy_location
 
-    url = presigned(name)
-    if url is None:
+    location = legacy_location(name)
+    if location is None:
         return http.error(404, "no such image", {"name": "is not an uploaded image"})
-    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "private, max-age=300"})
+    return Response(body="", status_code=301, headers={"Location": location, "Cache-Control": "public, max-age=86400"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 Language = Literal["en", "pl", "lt", "ru"]
 Kind = Literal["company", "third_party"]
@@ -277,6 +277,22 @@ class RejectIn(Strict):
     note: StrictStr = Field(min_length=1, max_length=500)
 
 
+class ImageUploadIn(Strict):
+    content_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp"] = Field(
+        description="The file's type; S3 accepts only a file sent with exactly this Content-Type"
+    )
+    size: StrictInt | None = Field(None, description="The file's size in bytes, to refuse a file over 5 MB at once")
+
+
+class ImageUploadOut(BaseModel):
+    upload_id: str = Field(description="Complete the upload with it once the file is sent")
+    url: str = Field(description="POST the file here as multipart/form-data: the fields first, then the file")
+    fields: dict[str, str] = Field(description="Form fields to send before the file (named `file`)")
+    max_bytes: int
+    expires_at: int = Field(description="Unix time after which S3 refuses the form")
+
+
 class ImageOut(BaseModel):
-    image_url: str = Field(description="Use as a content item's image_url")
+    image_url: str = Field(description="Use as a content item's image_url (served by the site, /media/…)")
     content_type: str
+    size: int

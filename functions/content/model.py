@@ -178,11 +178,10 @@ def _validated(**values: Any) -> dict[str, Any]:
     if values["status"] not in STORED_STATUSES:
         errors["status"] = f"must be one of {', '.join(STORED_STATUSES)} (scheduled and expired follow the window)"
     if values["image_url"] is not None:
-        from functions.content.images import is_own_media_url
+        from functions.content.images import own_media_url
 
-        try:
-            if not is_own_media_url(values["image_url"]):  # an uploaded image is served by Chorus itself
-                out["image_url"] = validate_destination(values["image_url"])
+        try:  # an uploaded image is served by the site itself (its older API address is updated)
+            out["image_url"] = own_media_url(values["image_url"]) or validate_destination(values["image_url"])
         except DestinationError as exc:
             errors["image_url"] = str(exc)
     out["topics"] = _topics(values["topics"], errors)

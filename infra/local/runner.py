@@ -82,6 +82,8 @@ class Runner:
         self.state = LocalState(self.state_dir)
         fresh = not self.state.exists
         self.state.restore(self.dynamodb)
+        self.s3 = boto3.client("s3")
+        self.state.restore_media(self.s3, os.environ["SITE_BUCKET"])
         boto3.client("ssm").put_parameter(
             Name=os.environ["SECRET_PARAMETER"], Value=self.state.secret(), Type="SecureString", Overwrite=True
         )
@@ -209,6 +211,7 @@ class Runner:
 
     def save(self) -> None:
         self.state.save(self.dynamodb, self.tables)
+        self.state.save_media(self.s3, os.environ["SITE_BUCKET"])
 
     def loop(self, pump_every: float = 0.5, save_every: float = 15.0, site_after: float = 10.0) -> None:
         """Drive the event handlers until asked to stop: the stream every half second.

@@ -1,7 +1,9 @@
-"""Local state that survives restarts of `make run`: table snapshots and the deployment secret.
+"""Local state that survives restarts of `make run`: table snapshots, uploaded images and the secret.
 
 moto keeps everything in memory; on a schedule and at shutdown the runner writes every table to one
 JSON file (atomically: a crash mid-write leaves the previous snapshot), and restores it at start.
+Uploaded images (the bucket's media/, never rewritten) are kept as files, each written once. The
+generated site is not kept: it is rebuilt at start.
 """
 
 from __future__ import annotations
@@ -47,6 +49,37 @@ class LocalState:
         _write_atomically(self.snapshot_file, json.dumps(snapshot))
         return sum(len(items) for items in snapshot.values())
 
+    def save_media(self, s3: Any, bucket: str) -> int:
+        """Keep the images uploaded since the last save; returns how many were new."""
+        from functions.content.images import PREFIX
+
+        folder = self.folder / PREFIX
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=PREFIX):
+            for entry in page.get("Contents", []):
+                target = folder / entry["Key"].removeprefix(PREFIX)
+                if not target.exists():
+                    _write_atomically(target, s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
+                    saved += 1
+        return saved
+
+    def restore_media(self, s3: Any, bucket: str) -> int:
+        """Put the kept images back, with the headers an upload stores."""
+        from functions.content.images import CACHE_CONTROL, EXTENSIONS, PREFIX
+
+        types = {extension: content_type for content_type, extension in EXTENSIONS.items()}
+        kept = [path for path in sorted((self.folder / PREFIX).glob("*")) if path.suffix[1:] in types]
+        for path in kept:
+            s3.put_object(
+                Bucket=bucket,
+                Key=PREFIX + path.name,
+                Body=path.read_bytes(),
+                ContentType=types[path.suffix[1:]],
+                CacheControl=CACHE_CONTROL,
+            )
+        return len(kept)
+
     def restore(self, dynamodb: Any) -> int:
         if not self.exists:
             return 0
@@ -61,8 +94,8 @@ class LocalState:
         return restored
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, content: str | bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(handle, "w") as file:
-        file.write(text)
+    with os.fdopen(handle, "wb" if isinstance(content, bytes) else "w") as file:
+        file.write(content)
     os.replace(temporary, path)

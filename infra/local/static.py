@@ -1,9 +1,9 @@
 """Serve the generated site from the (moto) site bucket on `make run`'s one port, in front of the app.
 
 In AWS the site bucket sits behind its own domain; locally one server answers both, so site paths
-(``/``, ``/index.html``, ``/404.html``, ``/sitemap.xml``, ``/robots.txt``, ``/<lang>/…``, ``/assets/…``)
-are read from the bucket with the Content-Type and Cache-Control the generator stored, and everything
-else goes to the Chalice app.
+(``/``, ``/index.html``, ``/404.html``, ``/sitemap.xml``, ``/robots.txt``, ``/<lang>/…``, ``/assets/…``,
+uploaded images at ``/media/…``) are read from the bucket with the Content-Type and Cache-Control stored
+on each object, and everything else goes to the Chalice app.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from chalice.local import ChaliceRequestHandler
 
 SITE_LANGUAGES = ("en", "pl", "lt", "ru")
 _SITE_FILES = r"index\.html|404\.html|sitemap\.xml|robots\.txt"
-_SITE_PATH = re.compile(rf"^/(?:$|(?:{_SITE_FILES})$|assets/|(?:{'|'.join(SITE_LANGUAGES)})(?:/|$))")
+_SITE_PATH = re.compile(rf"^/(?:$|(?:{_SITE_FILES})$|assets/|media/|(?:{'|'.join(SITE_LANGUAGES)})(?:/|$))")
 
 
 def object_key(path: str) -> str | None:

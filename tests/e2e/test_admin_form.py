@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,9 +48,7 @@ def error_for(page: Any, control_id: str) -> str:
     return page.locator(f"#{control_id}-error").inner_text()
 
 
-def test_a_wrong_token_is_refused_and_the_right_one_kept_for_the_tab_only(
-    browser: Any, chorus: RunningChorus
-) -> None:
+def test_a_wrong_token_is_refused_and_the_right_one_kept_for_the_tab_only(browser: Any, chorus: RunningChorus) -> None:
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{chorus.base}/admin")
@@ -134,6 +134,80 @@ def test_an_invalid_form_shows_the_api_errors_next_to_the_fields(admin: Any) -> 
     page.get_by_role("button", name="Fill in from the page").click()
     page.locator("#f-import-url-error").wait_for()
     assert "refused address" in error_for(page, "f-import-url")
+
+
+def photo_png(width: int = 1280, height: int = 1300) -> bytes:
+    """A real, uncompressible photo-sized PNG of about 5.0 MB (over the ~4.4 MB that used to fail in AWS)."""
+    import random
+    import struct
+    import zlib
+
+    pixels = random.Random(7).randbytes(width * 3 * height)
+    rows = b"".join(b"\x00" + pixels[y * width * 3 : (y + 1) * width * 3] for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 0)) + chunk(b"IEND", b"")
+
+
+def test_an_admin_uploads_a_large_image_and_sees_it_on_the_items_page(admin: Any, chorus: RunningChorus) -> None:
+    page = admin
+    photo = photo_png()
+    assert 4.6e6 < len(photo) < 5 * 1024 * 1024
+    requests: list[Any] = []
+    page.on("requestfinished", lambda request: requests.append(request))
+
+    page.get_by_label("…or upload an image").set_input_files(
+        {"name": "launch.png", "mimeType": "image/png", "buffer": photo}
+    )
+    page.get_by_role("status").filter(has_text="Image uploaded").wait_for(timeout=60_000)
+    image_url = page.get_by_label("Image URL").input_value()
+    assert image_url.startswith(f"{chorus.base}/media/") and image_url.endswith(".png")
+    sent = {urlsplit(r.url).path: r for r in requests if r.method == "POST"}
+    started = sent.pop("/api/admin/images")  # the API is told the type and size, and never gets the file
+    assert started.post_data_json == {"content_type": "image/png", "size": len(photo)}
+    assert [path for path in sent if not path.startswith("/api/")] == ["/chorus-dev-site-000000000000"]
+    page.get_by_label("Destination URL").fill("https://example.com/news/launch-photo")
+    page.get_by_label("Title").fill("Launch day in pictures")
+    page.get_by_label("Status").select_option("published")
+    page.get_by_role("button", name="Save item").click()
+    page.get_by_role("status").filter(has_text="Saved").wait_for()
+
+    site = page.context.new_page()
+    heading = site.get_by_role("heading", name="Launch day in pictures")
+    for _ in range(60):  # the content change rebuilds the site by itself
+        site.goto(f"{chorus.base}/en/?at={time.monotonic()}")
+        if heading.count():
+            break
+        site.wait_for_timeout(500)
+    site.goto(chorus.base + heading.get_by_role("link").get_attribute("href"))
+    shown = site.locator(f'main img[src="{image_url}"]')
+    shown.wait_for()
+    assert shown.evaluate("img => img.complete && img.naturalWidth") == 1280  # decoded from /media/
+
+    page.get_by_label("…or upload an image").set_input_files(
+        {"name": "notes.png", "mimeType": "image/png", "buffer": b"<svg onload=alert(1)></svg>"}
+    )
+    assert "checked by content" in error_for(page, "f-image")
+    page.get_by_label("…or upload an image").set_input_files(
+        {"name": "huge.png", "mimeType": "image/png", "buffer": photo + bytes(400_000)}
+    )
+    page.locator("#f-image-error", has_text="at most 5 MB").wait_for()
+    assert page.get_by_label("Image URL").input_value() == ""  # a refused file fills in nothing (saved: cleared)
+
+    refusal = "<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message></Error>"
+    page.route(  # what S3 answers when its policy refuses a POST (moto never does)
+        "**/chorus-dev-site-*",
+        lambda route: route.fulfill(
+            status=403, body=refusal, content_type="application/xml", headers={"Access-Control-Allow-Origin": "*"}
+        ),
+    )
+    page.get_by_label("…or upload an image").set_input_files(
+        {"name": "late.png", "mimeType": "image/png", "buffer": photo}
+    )
+    page.locator("#f-image-error", has_text="refused by the storage").wait_for()
 
 
 def test_an_admin_imports_employees_and_reads_the_report(admin: Any, chorus: RunningChorus) -> None:

@@ -80,11 +80,29 @@ def test_unknown_codes_get_the_404_page(chorus: RunningChorus) -> None:
     assert response.status == 404 and "Link not found" in response.read().decode()
 
 
+def upload_image(chorus: RunningChorus, data: bytes) -> str:
+    """As the admin form does: start, POST the file to the (local) S3, complete; returns the image's URL."""
+    import requests
+
+    api = {"Authorization": f"Bearer {chorus.admin_token}"}
+    started = requests.post(
+        f"{chorus.base}/api/admin/images", json={"content_type": "image/png"}, headers=api, timeout=10
+    )
+    upload = started.json()
+    sent = requests.post(upload["url"], data=upload["fields"], files={"file": ("a.png", data)}, timeout=30)
+    assert sent.status_code == 204
+    completed = requests.post(f"{chorus.base}/api/admin/images/{upload['upload_id']}/complete", headers=api, timeout=10)
+    assert completed.status_code == 201, completed.text
+    return completed.json()["image_url"]
+
+
 def test_state_survives_a_restart_and_ctrl_c_frees_the_port(tmp_path: Any) -> None:
     first = start_chorus(tmp_path / "state")
     total = sum(e["human_clicks"] for e in board(first))
     share_and_click(first, first.share_urls[1], " restart-visitor")
     wait_for(lambda: sum(e["human_clicks"] for e in board(first)) == total + 1)
+    image = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    image_url = upload_image(first, image)
     before = board(first)
     assert first.stop() == 0
     with socket.socket() as probe:
@@ -95,6 +113,8 @@ def test_state_survives_a_restart_and_ctrl_c_frees_the_port(tmp_path: Any) -> No
     second = start_chorus(tmp_path / "state", port=first.port)
     try:
         assert board(second) == before
+        kept = fetch(image_url)  # uploaded images are kept too, with their headers
+        assert kept.status == 200 and kept.read() == image and kept.headers["Content-Type"] == "image/png"
         share_and_click(second, second.share_urls[1], " after-restart")
         wait_for(lambda: sum(e["human_clicks"] for e in board(second)) == total + 2)
     finally:

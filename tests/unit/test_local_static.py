@@ -20,6 +20,7 @@ from infra.local.static import object_key
         ("/ru/items/launch/?utm_source=x", "ru/items/launch/index.html"),
         ("/assets/site.0123abcd.css", "assets/site.0123abcd.css"),
         ("/lt/items/atidar%C4%97me-office-lt/", "lt/items/atidarėme-office-lt/index.html"),  # links are encoded
+        ("/media/0123456789abcdef0123456789abcdef.png", "media/0123456789abcdef0123456789abcdef.png"),
     ],
 )
 def test_site_paths_map_to_bucket_keys(path: str, key: str) -> None:
@@ -38,6 +39,7 @@ def test_site_paths_map_to_bucket_keys(path: str, key: str) -> None:
         "/en/../admin",
         "/assets//x",
         "/en/%2E%2E/admin",
+        "/uploads/0123456789abcdef0123456789abcdef",  # not checked yet: never served
     ],
 )
 def test_everything_else_goes_to_the_app(path: str) -> None:
