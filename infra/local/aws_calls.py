@@ -51,7 +51,7 @@ class Recorder:
         self.calls: dict[tuple[str, str, tuple[str, ...]], Call] = {}
         self.log = log
         self.lock = threading.Lock()
-        self._kinds: dict[str, str] = {}  # file name → "app", "functions", "setup", "project" or ""
+        self._files: dict[str, tuple[str, str]] = {}  # file name → (kind, path in the project); see _kind
 
     def __call__(self, params: dict[str, Any], model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
         origin = self._origin(sys._getframe(1))
@@ -82,12 +82,14 @@ class Recorder:
         domain = setup = False
         while frame is not None:
             code = frame.f_code
-            kind = self._kinds.get(code.co_filename)
-            if kind is None:
-                kind = self._kinds[code.co_filename] = _kind(code.co_filename)
+            known = self._files.get(code.co_filename)
+            if known is None:
+                path = _relative(code.co_filename)
+                known = self._files[code.co_filename] = (_kind(path), path)
+            kind, path = known
             if kind:
                 if where is None:
-                    where = f"{_relative(code.co_filename)}:{frame.f_lineno}"
+                    where = f"{path}:{frame.f_lineno}"
                 if kind == "app":
                     handlers.append(code.co_name)
                 elif kind == "functions":
@@ -109,8 +111,9 @@ def _relative(filename: str) -> str:
         return filename
 
 
-def _kind(filename: str) -> str:
-    path = _relative(filename)
+def _kind(path: str) -> str:
+    """What a file is to the recorder: "app", "functions" (domain), "setup" (infra/, the CLI), "project" (tests,
+    bench) or "" (outside the project: the standard library, installed packages)."""
     if path.startswith("/") or path.startswith((".venv/", "<")):
         return ""
     if path == "app.py":
