@@ -9,7 +9,8 @@ Which calls are the Lambda's: those made while app.py is on the stack (every inv
 middleware, and the handler's name says which function it is), and those of domain code in functions/
 that a test calls directly. Not: local set-up in infra/ (the runner's tables, demo data, stream and
 queue pumping — the event source mapping's job in AWS — the sandbox's secret) and the operator's CLI
-(functions/cli.py, run with the operator's own credentials).
+(functions/cli.py, run with the operator's own credentials). A call from a thread a handler started (the
+site build's parallel uploads) has no handler on its stack and counts as domain code.
 
 The hook is botocore's ``before-parameter-build`` event, registered in every botocore session created
 afterwards (``botocore.handlers.BUILTIN_HANDLERS``, the way moto's mock registers itself). It fires on
