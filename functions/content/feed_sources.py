@@ -188,6 +188,7 @@ def list_feed_sources() -> list[FeedSource]:
 
 
 def get_feed_source(source_id: str) -> FeedSource | None:
+    """The source with this id as stored now, or None."""
     item = aws.dynamodb().get_item(TableName=_table(), Key={"id": {"S": source_id}}, ConsistentRead=True).get("Item")
     return _source_from_record(from_item(item)) if item else None
 
@@ -400,7 +401,8 @@ def pull_feed_source(
     """Pull one registered feed now and record how it went on it; None if it is no longer registered.
 
     A broken feed is not an error here: its error is recorded on the source (``last_error``,
-    ``consecutive_failures``). Only failing to record raises, so the caller can retry.
+    ``consecutive_failures``). Only failing to read or update the source itself raises, so the caller
+    can retry.
     """
     source = get_feed_source(source_id)
     if source is None:
