@@ -4,7 +4,7 @@ python -m functions.cli init-secret            create the signing secret in SSM 
 python -m functions.cli admin-token [LABEL]    create an admin token (printed once, stored hashed)
 python -m functions.cli revoke-token TOKEN     revoke an admin token
 python -m functions.cli replay-clicks FILE     re-put click events logged as click_tracking_failed
-python -m functions.cli index-feed-sources     list feed sources registered before their index existed
+python -m functions.cli index-feed-sources     index feed sources registered before their listing index
 """
 
 from __future__ import annotations
