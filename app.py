@@ -25,6 +25,7 @@ CONTENT_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-conte
 EMPLOYEES_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-employees/stream/set-by-infra"
 STAGE = os.environ.get("CHORUS_STAGE", "dev")
 DIGEST_QUEUE = f"chorus-{STAGE}-digests"  # infra/template.yaml's DigestQueue
+FEED_PULL_QUEUE = f"chorus-{STAGE}-feed-pulls"  # infra/template.yaml's FeedPullQueue
 MAIL_FEEDBACK_TOPIC = f"chorus-{STAGE}-mail-feedback"  # SES bounces and complaints (MailFeedbackTopic)
 UNSUBSCRIBE_MAIL_TOPIC = f"chorus-{STAGE}-unsubscribe-mail"  # mail to the unsubscribe address (UnsubscribeMailTopic)
 NO_STORE = http.NO_STORE
@@ -168,11 +169,10 @@ def openapi() -> Response:
 
 @app.schedule("rate(1 hour)", name="pull_feeds")
 def pull_feeds(event: Any) -> dict[str, Any]:
-    from functions.content.feed_sources import pull_feeds as pull
+    """Queue one pull per feed source; the pull_feed worker pulls each on its own."""
+    from functions.content.feed_pulls import enqueue_pulls
 
-    report = pull()
-    observability.count("FeedItemsCreated", report.created)
-    return {"created": report.created, "failed": report.failed}
+    return {"queued": enqueue_pulls()}
 
 
 @app.schedule("rate(10 minutes)", name="build_site")
@@ -229,6 +229,16 @@ def send_digests(event: Any) -> dict[str, list[dict[str, str]]]:
 
     deadline = deadline_from_context(event.context)
     return handle_sqs_records(event, Composer(), deadline=deadline, configuration_set=settings().mail_configuration_set)
+
+
+@app.on_sqs_message(queue=FEED_PULL_QUEUE, batch_size=1, maximum_concurrency=5, name="pull_feed")
+def pull_feed(event: Any) -> dict[str, list[dict[str, str]]]:
+    """Pull one queued feed source (one per invocation: a slow feed never delays another)."""
+    from functions.content.feed_pulls import handle_pull_records
+
+    report = handle_pull_records(event)
+    observability.count("FeedItemsCreated", report.created)
+    return report.response()
 
 
 @app.on_sns_message(topic=MAIL_FEEDBACK_TOPIC, name="mail_feedback")

@@ -4,6 +4,7 @@ python -m functions.cli init-secret            create the signing secret in SSM 
 python -m functions.cli admin-token [LABEL]    create an admin token (printed once, stored hashed)
 python -m functions.cli revoke-token TOKEN     revoke an admin token
 python -m functions.cli replay-clicks FILE     re-put click events logged as click_tracking_failed
+python -m functions.cli index-feed-sources     index feed sources registered before their listing index
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("file")
     commands.add_parser(
         "backfill-digest-slots", help="index existing employees for the digest planner (a one-off full read)"
+    )
+    commands.add_parser(
+        "index-feed-sources", help="index feed sources registered before the listing index (a one-off full read)"
     )
     site = commands.add_parser("build-site", help="rebuild the static site now (only what changed)")
     site.add_argument("--everything", action="store_true", help="render every page, changed or not")
@@ -51,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
 
         read, changed = EmployeeStore().backfill_digest_slots()
         print(f"{read} employees read, {changed} digest slots set or removed")
+    elif args.command == "index-feed-sources":
+        from functions.content.feed_sources import index_feed_sources
+
+        read, indexed = index_feed_sources()
+        print(f"{read} feed sources read, {indexed} indexed")
     elif args.command == "build-site":
         from functions.sitegen.build import SiteBusyError, rebuild
 

@@ -107,6 +107,7 @@ def table_env(stage: str = "dev") -> dict[str, str]:
     }
     env["SITE_BUCKET"] = bucket_name(stage)
     env["DIGEST_QUEUE_NAME"] = queues(stage)["DigestQueue"]
+    env["FEED_PULL_QUEUE_NAME"] = queues(stage)["FeedPullQueue"]
     env["SECRET_PARAMETER"] = _sub(variables["SECRET_PARAMETER"], stage)
     env["CHORUS_STAGE"] = stage
     return env

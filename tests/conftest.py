@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.aws_calls import pytest_collection_modifyitems, pytest_configure, pytest_unconfigure  # noqa: F401 - hooks
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / "tests" / "data" / "corpora"  # isbot's public fixtures, copied with their licence
 BROWSER_UA = (
@@ -83,6 +85,19 @@ def pump_counters(client: Any) -> int:
     pump = StreamPump(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], invoke)
     pump.start("TRIM_HORIZON")
     return pump.pump()
+
+
+def pump_feed_pulls(client: Any) -> int:
+    """Deliver the feed-pull queue to the pull_feed worker, one message per invocation, as Lambda would."""
+    import boto3
+
+    from functions.config import settings
+    from infra.local.queues import QueuePump
+
+    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return client.lambda_.invoke("pull_feed", event).payload
+
+    return QueuePump(boto3.client("sqs"), settings().feed_pull_queue_name, invoke, "pull_feed").pump()
 
 
 @dataclass

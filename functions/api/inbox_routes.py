@@ -52,16 +52,13 @@ def remove_feed_source(source_id: str) -> Response:
 
 @bp.route("/api/admin/feed-sources/pull", methods=["POST"])
 def pull_now() -> Response:
-    """Pull every feed now (the schedule does it hourly)."""
-    from functions.content.feed_sources import pull_feeds
+    """Queue a pull of every feed now (the schedule does it hourly); each source shows its result when done."""
+    from functions.content.feed_pulls import enqueue_pulls
 
     _, denied = http.admin(bp.current_request)
     if denied:
         return denied
-    report = pull_feeds()
-    return http.json_response(
-        200, {"created": report.created, "sources": {k: asdict(v) for k, v in report.sources.items()}}
-    )
+    return http.json_response(202, {"queued": enqueue_pulls()})
 
 
 @bp.route("/api/suggestions", methods=["POST"])

@@ -368,9 +368,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST",
         "/api/admin/feed-sources/pull",
-        "Pull every feed now",
+        "Queue a pull of every feed now (results appear on each source)",
         "admin",
-        response=schemas.PullReportOut,
+        response=schemas.PullQueuedOut,
+        status=202,
         admin=True,
         errors=(401,),
     ),

@@ -236,9 +236,8 @@ class FeedSourcesOut(BaseModel):
     sources: list[FeedSourceOut]
 
 
-class PullReportOut(BaseModel):
-    created: int
-    sources: dict[str, dict]
+class PullQueuedOut(BaseModel):
+    queued: int  # feed sources queued for a pull; each records last_pulled_at / last_error when done
 
 
 class SuggestionIn(Strict):

@@ -1,19 +1,24 @@
-"""RSS and Atom feeds that admins register, pulled on a schedule into draft content items.
+"""RSS and Atom feeds that admins register, pulled into draft content items.
 
 An article's identity is its canonical URL: the content id is derived from it, so the content table's
 conditional put is the de-duplication (no Scan, no extra index). The same article in two feeds, pulled
 twice, or also suggested by an employee, becomes one item.
 
+Pulls are fanned out (functions.content.feed_pulls): the hourly schedule queues one message per source
+and a queue worker pulls each with ``pull_feed_source``, so a slow feed costs only its own pull.
+
 This module is the only one that knows how feed sources are stored (table ``feed_sources``, key ``id``):
-``{id, url, language, topics, kind, added_by, added_at, last_pulled_at?, last_error?,
-consecutive_failures, items_created}``.
+``{id, url, language, topics, kind, added_by, added_at, all_sources, last_pulled_at?, last_error?,
+consecutive_failures, items_created}``. ``all_sources`` is the constant ``"registered"``: it puts every
+source in one partition of the ``all_sources`` index (sorted by ``added_at``), so listing them is a Query,
+never a Scan.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -31,6 +36,8 @@ MAX_FEED_BYTES = 5 * 1024 * 1024
 MAX_SUMMARY = 1000  # what the content model accepts
 MAX_TITLE = 300
 MAX_ERROR = 300
+SOURCES_INDEX = "all_sources"  # the index, and the attribute that is its partition key
+REGISTERED = "registered"  # that attribute's one value
 
 Fetch = Callable[[str], bytes]
 
@@ -99,19 +106,6 @@ class SourcePull:
     error: str | None = None
 
 
-@dataclass
-class PullReport:
-    sources: dict[str, SourcePull] = field(default_factory=dict)
-
-    @property
-    def created(self) -> int:
-        return sum(s.created for s in self.sources.values())
-
-    @property
-    def failed(self) -> list[str]:
-        return [source_id for source_id, s in self.sources.items() if s.error]
-
-
 # --- Feed sources ----------------------------------------------------------------------------------
 
 
@@ -158,7 +152,7 @@ def add_feed_source(
         topics=probe.topics,
         kind=probe.kind,
     )
-    record = {**asdict(source), "topics": list(source.topics)}
+    record = {**asdict(source), "topics": list(source.topics), SOURCES_INDEX: REGISTERED}
     try:
         aws.dynamodb().put_item(
             TableName=_table(), Item=to_item(record), ConditionExpression="attribute_not_exists(id)"
@@ -171,21 +165,67 @@ def add_feed_source(
 
 
 def list_feed_sources() -> list[FeedSource]:
-    """Every registered feed, oldest first.
+    """Every registered feed, oldest first: a Query of the one ``all_sources`` partition, page by page.
 
-    A paginated Scan: admins register a handful of feeds, and only the schedule and the admin list read
-    them. Never call this on a public request path.
+    The index is eventually consistent: a source registered a moment ago may be missing for that moment.
     """
     client = aws.dynamodb()
-    request: dict[str, Any] = {"TableName": _table()}
+    request: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": SOURCES_INDEX,
+        "KeyConditionExpression": "#all = :registered",
+        "ExpressionAttributeNames": {"#all": SOURCES_INDEX},
+        "ExpressionAttributeValues": {":registered": {"S": REGISTERED}},
+    }
     sources: list[FeedSource] = []
     while True:
-        page = client.scan(**request)
+        page = client.query(**request)
         sources += [_source_from_record(from_item(item)) for item in page.get("Items", [])]
         if "LastEvaluatedKey" not in page:
             break
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return sorted(sources, key=lambda s: (s.added_at, s.id))
+
+
+def get_feed_source(source_id: str) -> FeedSource | None:
+    """The source with this id as stored now, or None."""
+    item = aws.dynamodb().get_item(TableName=_table(), Key={"id": {"S": source_id}}, ConsistentRead=True).get("Item")
+    return _source_from_record(from_item(item)) if item else None
+
+
+def index_feed_sources() -> tuple[int, int]:
+    """Put sources registered before the ``all_sources`` index into it; (sources read, sources indexed).
+
+    A one-off operator migration (``python -m functions.cli index-feed-sources``): it reads the whole
+    table, so never on a request or a schedule.
+    """
+    client = aws.dynamodb()
+    read = indexed = 0
+    request: dict[str, Any] = {"TableName": _table(), "ProjectionExpression": "id, #all"}
+    request["ExpressionAttributeNames"] = {"#all": SOURCES_INDEX}
+    while True:
+        page = client.scan(**request)
+        for item in page.get("Items", []):
+            read += 1
+            if SOURCES_INDEX in item:
+                continue
+            try:
+                client.update_item(
+                    TableName=_table(),
+                    Key={"id": item["id"]},
+                    UpdateExpression="SET #all = :registered",
+                    ConditionExpression="attribute_exists(id)",
+                    ExpressionAttributeNames={"#all": SOURCES_INDEX},
+                    ExpressionAttributeValues={":registered": {"S": REGISTERED}},
+                )
+            except Exception as exc:
+                if not is_condition_failure(exc):
+                    raise
+                continue  # removed meanwhile
+            indexed += 1
+        if "LastEvaluatedKey" not in page:
+            return read, indexed
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def remove_feed_source(source_id: str) -> None:
@@ -337,12 +377,13 @@ def draft_from(entry: FeedEntry, source: FeedSource) -> ContentItem:
 # --- Pulling ---------------------------------------------------------------------------------------
 
 
-def _safe_fetcher() -> Fetch:
+def safe_fetcher() -> Fetch:
+    """Feeds read through functions.web.fetch (SSRF-safe, 5 s, size cap) with the feed media types."""
     try:
         from functions.web.fetch import FEED_POLICY, fetch_page
     except ImportError as exc:
         raise FeedFetcherUnavailableError(
-            "functions.web.fetch is not installed: pass fetch= to pull_feeds until the safe fetcher lands"
+            "functions.web.fetch is not installed: pass fetch= until the safe fetcher lands"
         ) from exc
 
     def fetch(url: str) -> bytes:
@@ -354,18 +395,21 @@ def _safe_fetcher() -> Fetch:
     return fetch
 
 
-def pull_feeds(fetch: Fetch | None = None, now: datetime | None = None) -> PullReport:
-    """Pull every registered feed once; one broken feed never stops the others."""
-    # Resolved once, up front: a missing fetcher is a deployment error, not every feed's failure.
-    fetch = fetch or _safe_fetcher()
-    moment = _iso(now or datetime.now(UTC))
-    store = ContentStore()
-    report = PullReport()
-    for source in list_feed_sources():
-        result = _pull_one(source, fetch, store)
-        _record_pull(source.id, result, moment)
-        report.sources[source.id] = result
-    return report
+def pull_feed_source(
+    source_id: str, fetch: Fetch, now: datetime | None = None, store: ContentStore | None = None
+) -> SourcePull | None:
+    """Pull one registered feed now and record how it went on it; None if it is no longer registered.
+
+    A broken feed is not an error here: its error is recorded on the source (``last_error``,
+    ``consecutive_failures``). Only failing to read or update the source itself raises, so the caller
+    can retry.
+    """
+    source = get_feed_source(source_id)
+    if source is None:
+        return None
+    result = _pull_one(source, fetch, store or ContentStore())
+    _record_pull(source.id, result, _iso(now or datetime.now(UTC)))
+    return result
 
 
 def _pull_one(source: FeedSource, fetch: Fetch, store: ContentStore) -> SourcePull:

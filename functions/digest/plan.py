@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from functions.directory.model import WEEKDAYS
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 DEFAULT_HOUR = 8
 DEFAULT_BATCH = 50  # employees per queue message: what one worker invocation renders and sends
 MAX_BATCH = 200  # keeps ten messages well under SendMessageBatch's 256 KB
-SQS_BATCH = 10  # SendMessageBatch's limit
-SEND_ATTEMPTS = 4
 HOUR = timedelta(hours=1)
 
 
@@ -234,16 +232,16 @@ def enqueue_due(
 
     Renders nothing. Raises DigestEnqueueError if SQS keeps refusing a message after retries.
     """
-    from functions import aws
+    from functions import aws, queues
     from functions.config import settings
 
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be 1 to {MAX_BATCH}, got {batch_size}")
     started = time.perf_counter()
     sqs = sqs or aws.client("sqs")
-    queue_url = _queue_url(sqs, settings().digest_queue_name)
+    queue_url = queues.queue_url(sqs, settings().digest_queue_name)
     stats = PlanStats()
-    sender = _Sender(sqs, queue_url, pause)
+    sender = queues.BatchSender(sqs, queue_url, pause, what="digest batch")
     counts = {"daily": 0, "weekly": 0}
     batch: list[DueEmployee] = []
 
@@ -270,7 +268,7 @@ def enqueue_due(
         if batch:
             sender.add(encode_batch(batch))
         sender.flush()
-    except _SendFailedError as exc:
+    except queues.QueueSendError as exc:
         raise DigestEnqueueError(str(exc), report()) from None
     return report()
 
@@ -280,51 +278,3 @@ def encode_batch(due: Iterable[DueEmployee]) -> str:
     "period": …}, …]}``."""
     pairs = [{"employee_id": d.employee_id, "period": d.period} for d in due]
     return json.dumps({"employees": pairs}, separators=(",", ":"))
-
-
-@lru_cache(maxsize=8)
-def _queue_url(sqs: Any, name: str) -> str:
-    return sqs.get_queue_url(QueueName=name)["QueueUrl"]
-
-
-class _SendFailedError(RuntimeError):
-    pass
-
-
-class _Sender:
-    """Buffers message bodies and sends them ten per SendMessageBatch, retrying the entries SQS refuses."""
-
-    def __init__(self, sqs: Any, queue_url: str, pause: Callable[[float], None]) -> None:
-        self.sqs = sqs
-        self.queue_url = queue_url
-        self.pause = pause
-        self.pending: list[str] = []
-        self.messages = 0
-        self.calls = 0
-
-    def add(self, body: str) -> None:
-        self.pending.append(body)
-        if len(self.pending) == SQS_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        entries = {f"m{n}": body for n, body in enumerate(self.pending)}
-        self.pending = []
-        for attempt in range(SEND_ATTEMPTS):
-            if not entries:
-                return
-            if attempt:
-                self.pause(0.1 * 2**attempt)
-            self.calls += 1
-            response = self.sqs.send_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": key, "MessageBody": body} for key, body in entries.items()],
-            )
-            for sent in response.get("Successful", []):
-                entries.pop(sent["Id"], None)
-                self.messages += 1
-            failed = response.get("Failed", [])
-            if any(entry.get("SenderFault") for entry in failed):
-                raise _SendFailedError(f"SQS refused a digest batch: {failed[0].get('Message', failed[0])}")
-        if entries:
-            raise _SendFailedError(f"SQS kept failing {len(entries)} digest batch message(s)")

@@ -98,10 +98,12 @@ class Runner:
         from infra.local.schedules import ScheduleDriver
 
         self.schedules = ScheduleDriver(chorus)
-        if not fresh:  # state saved by an older version may predate the digest planner's index
+        if not fresh:  # state saved by an older version may predate the digest planner's and feeds' indexes
+            from functions.content.feed_sources import index_feed_sources
             from functions.directory.store import EmployeeStore
 
             EmployeeStore().backfill_digest_slots()
+            index_feed_sources()
         if fresh and self.demo:
             from infra.local.demo import seed
 
@@ -110,6 +112,7 @@ class Runner:
         self.admin_token = AdminTokenStore().create("make run")
         self.save()
         self._mail()
+        self._feeds()
         self._site()
         self.server = self._serve()
 
@@ -130,6 +133,24 @@ class Runner:
         dev_routes.outbox = self.outbox
         dev_routes.send_digests_now = self.send_digests_now
         self.app.app.register_blueprint(dev_routes.bp)
+
+    def _feeds(self) -> None:
+        """The feed-pull queue's worker, on its own thread: a slow feed never holds up clicks or mail."""
+        import boto3
+
+        from functions.config import settings
+        from infra.local.queues import QueuePump
+
+        queue = settings().feed_pull_queue_name
+        self.feed_pulls = QueuePump(boto3.client("sqs"), queue, self.app.pull_feed, "pull_feed")
+        threading.Thread(target=self._pull_feeds, name="feeds", daemon=True).start()
+
+    def _pull_feeds(self, every: float = 0.5) -> None:
+        while not self.stopping.wait(every):
+            try:
+                self.feed_pulls.pump()
+            except Exception as exc:  # noqa: BLE001 - keep pulling; say what went wrong
+                print(f"feed pulls failed: {exc!r}", file=sys.stderr, flush=True)
 
     def _site(self) -> None:
         """The site: built now, then by the 10-minute schedule, after content changes and on POST /dev/site."""
@@ -286,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CHORUS_STATE_DIR", ROOT / ".state")))
     parser.add_argument("--no-demo", action="store_true", help="start empty instead of with demo data")
     args = parser.parse_args(argv)
+    from infra.local.aws_calls import install_from_env
 
+    install_from_env()  # under the tests: record the Lambda code's AWS calls for the IAM policy check
     runner = Runner(args.port, args.state_dir, demo=not args.no_demo)
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())

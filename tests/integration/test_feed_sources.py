@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from functions.content.feed_pulls import PullReport, enqueue_pulls, handle_pull_records
 from functions.content.feed_sources import (
     FeedFetcherUnavailableError,
     FeedSourceExistsError,
@@ -17,7 +20,6 @@ from functions.content.feed_sources import (
     FeedSourceValidationError,
     add_feed_source,
     list_feed_sources,
-    pull_feeds,
     remove_feed_source,
 )
 from functions.content.store import ContentStore
@@ -53,6 +55,30 @@ def serving(pages: dict[str, bytes]) -> Callable[[str], bytes]:
         return pages[url]
 
     return fetch
+
+
+def pull_feeds(fetch: Callable[[str], bytes] | None = None, now: datetime | None = None) -> PullReport:
+    """An hourly run as deployed: every source queued, each message pulled by the worker (one per call)."""
+    import boto3
+
+    from functions.config import settings
+    from infra.local.queues import QueuePump
+
+    report = PullReport()
+    enqueue_pulls()
+
+    def worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        done = handle_pull_records(event["Records"], fetch, now)
+        report.sources.update(done.sources)
+        report.retry += done.retry
+        return done.response()
+
+    QueuePump(boto3.client("sqs"), settings().feed_pull_queue_name, worker, "pull_feed").pump()
+    return report
+
+
+def message(body: object, message_id: str = "m1") -> dict[str, str]:
+    return {"messageId": message_id, "body": body if isinstance(body, str) else json.dumps(body)}
 
 
 def test_a_feed_is_registered_listed_and_removed(aws: None) -> None:
@@ -197,11 +223,11 @@ def test_a_source_removed_during_a_pull_stays_removed(aws: None) -> None:
 def test_without_a_fetch_callable_a_missing_safe_fetcher_is_a_clear_error(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_feed_source(BLOG, added_by="ops")
+    blog = add_feed_source(BLOG, added_by="ops")
     monkeypatch.setitem(sys.modules, "functions.web.fetch", None)  # as if the module were not installed
 
     with pytest.raises(FeedFetcherUnavailableError, match="pass fetch="):
-        pull_feeds(now=MONDAY)
+        handle_pull_records([message({"source_id": blog.id})], now=MONDAY)
 
     (source,) = list_feed_sources()
     assert (source.last_pulled_at, source.consecutive_failures) == (None, 0)  # not blamed on the feed
@@ -225,3 +251,100 @@ def test_by_default_feeds_are_read_through_the_safe_fetcher(aws: None, monkeypat
     assert sorted(asked) == sorted([BLOG, big.url])
     assert report.sources[blog.id].created == 1
     assert "larger than the fetcher reads" in (report.sources[big.id].error or "")
+
+
+def test_listing_the_sources_is_a_query_of_their_index_never_a_scan(aws: None) -> None:
+    from functions import aws as clients
+
+    sources = [add_feed_source(url, added_by="ops", now=moment) for url, moment in ((NEWS, TUESDAY), (BLOG, MONDAY))]
+    calls: list[tuple[str, str | None]] = []
+    clients.dynamodb().meta.events.register(
+        "before-call.dynamodb",
+        lambda model, params, **_: calls.append((model.name, json.loads(params["body"]).get("IndexName"))),
+    )
+
+    assert list_feed_sources() == sources[::-1]  # oldest first
+    assert calls == [("Query", "all_sources")]
+
+
+def test_sources_registered_before_the_index_are_indexed_once_by_the_operator(aws: None, capsys: Any) -> None:
+    from functions import aws as clients
+    from functions import cli
+    from functions.config import settings
+
+    blog, news = add_feed_source(BLOG, added_by="ops"), add_feed_source(NEWS, added_by="ops")
+    clients.dynamodb().update_item(  # as written before the index existed
+        TableName=settings().feed_sources_table, Key={"id": {"S": blog.id}}, UpdateExpression="REMOVE all_sources"
+    )
+    assert list_feed_sources() == [news]
+
+    assert cli.main(["index-feed-sources"]) == 0
+    assert capsys.readouterr().out.strip() == "2 feed sources read, 1 indexed"
+    assert {s.id for s in list_feed_sources()} == {blog.id, news.id}
+    assert cli.main(["index-feed-sources"]) == 0
+    assert capsys.readouterr().out.strip() == "2 feed sources read, 0 indexed"
+
+
+def test_the_schedule_queues_one_message_per_source_ten_per_call(aws: None) -> None:
+    import boto3
+
+    from functions.config import settings
+
+    ids = {add_feed_source(f"https://blog{n}.example.com/rss", added_by="ops").id for n in range(23)}
+    sqs = boto3.client("sqs")
+    sends: list[int] = []
+    sqs.meta.events.register(
+        "before-call.sqs.SendMessageBatch", lambda params, **_: sends.append(len(json.loads(params["body"])["Entries"]))
+    )
+
+    assert enqueue_pulls(sqs) == 23
+    assert sends == [10, 10, 3]
+    url = sqs.get_queue_url(QueueName=settings().feed_pull_queue_name)["QueueUrl"]
+    queued = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        queued += [json.loads(m["Body"])["source_id"] for m in messages]
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in messages]
+        )
+    assert sorted(queued) == sorted(ids)
+
+
+def test_the_worker_retries_only_a_pull_it_could_not_record(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    from functions.content import feed_sources
+
+    blog, news = add_feed_source(BLOG, added_by="ops"), add_feed_source(NEWS, added_by="ops")
+    pages = {BLOG: rss(("Fine", "https://blog.example.com/fine")), NEWS: rss(("Late", "https://news.example.org/l"))}
+    real = feed_sources._record_pull
+
+    def record(source_id: str, result: Any, moment: str) -> None:
+        if source_id == news.id:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+        real(source_id, result, moment)
+
+    monkeypatch.setattr(feed_sources, "_record_pull", record)
+    records = [message({"source_id": blog.id}, "m-blog"), message({"source_id": news.id}, "m-news")]
+
+    report = handle_pull_records(records, serving(pages), MONDAY)
+
+    assert report.response() == {"batchItemFailures": [{"itemIdentifier": "m-news"}]}
+    assert set(report.sources) == {blog.id}
+    recorded = {s.id: s for s in list_feed_sources()}
+    assert (recorded[blog.id].last_pulled_at, recorded[news.id].last_pulled_at) == ("2026-11-23T06:00:00Z", None)
+
+
+def test_the_worker_skips_removed_sources_and_drops_unreadable_messages(aws: None) -> None:
+    blog = add_feed_source(BLOG, added_by="ops")
+    remove_feed_source(blog.id)
+    records = [
+        message({"source_id": blog.id}, "m-removed"),
+        message("not json", "m-garbage"),
+        message({"source": "x"}, "m-no-id"),
+        message([1, 2], "m-list"),
+    ]
+
+    report = handle_pull_records(records, serving({}), MONDAY)
+
+    assert (report.sources, report.response()) == ({}, {"batchItemFailures": []})
+    assert list_feed_sources() == []

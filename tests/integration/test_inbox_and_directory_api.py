@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from functions.admin.tokens import AdminTokenStore
+from tests.conftest import pump_feed_pulls
 
 CSV = (
     "Email,Name,Team,Locale,Time zone,Digest cadence,Topics\r\n"
@@ -126,7 +127,7 @@ def test_feed_sources_are_registered_pulled_and_removed(client: Any, admin_heade
         b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
         b"<item><title>News one</title><link>https://news.example.com/1</link></item></channel></rss>"
     )
-    monkeypatch.setattr(feed_sources, "_safe_fetcher", lambda: lambda url: rss)
+    monkeypatch.setattr(feed_sources, "safe_fetcher", lambda: lambda url: rss)
     added = send(client, "POST", "/api/admin/feed-sources", admin_headers, {"url": "https://news.example.com/rss"})
     assert added.status_code == 201
     assert (
@@ -135,8 +136,9 @@ def test_feed_sources_are_registered_pulled_and_removed(client: Any, admin_heade
         ).status_code
         == 409
     )
-    pulled = send(client, "POST", "/api/admin/feed-sources/pull", admin_headers).json_body
-    assert pulled["created"] == 1
+    pulled = send(client, "POST", "/api/admin/feed-sources/pull", admin_headers)
+    assert (pulled.status_code, pulled.json_body) == (202, {"queued": 1})
+    assert pump_feed_pulls(client) == 1
     drafts = send(client, "GET", "/api/admin/content?status=draft", admin_headers).json_body["items"]
     assert [d["title"] for d in drafts] == ["News one"]
     listed = send(client, "GET", "/api/admin/feed-sources", admin_headers).json_body["sources"]
@@ -153,10 +155,13 @@ def test_the_hourly_schedule_pulls_feeds(client: Any, admin_headers: dict, monke
         b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
         b"<item><title>Scheduled</title><link>https://news.example.com/s</link></item></channel></rss>"
     )
-    monkeypatch.setattr(feed_sources, "_safe_fetcher", lambda: lambda url: rss)
+    monkeypatch.setattr(feed_sources, "safe_fetcher", lambda: lambda url: rss)
     send(client, "POST", "/api/admin/feed-sources", admin_headers, {"url": "https://news.example.com/rss"})
     result = client.lambda_.invoke(
         "pull_feeds",
         client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]),
     ).payload
-    assert result == {"created": 1, "failed": []}
+    assert result == {"queued": 1}
+    assert pump_feed_pulls(client) == 1
+    drafts = send(client, "GET", "/api/admin/content?status=draft", admin_headers).json_body["items"]
+    assert [d["title"] for d in drafts] == ["Scheduled"]

@@ -98,3 +98,11 @@ def test_the_stream_handler_is_wired_to_the_real_stream(package: Path) -> None:
         )
         [source] = resource["Properties"]["Events"].values()
         assert source["Properties"]["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
+
+
+def test_the_feed_worker_takes_one_feed_per_call_and_reports_failed_messages(package: Path) -> None:
+    import yaml
+
+    template = yaml.load((package / "sam.yaml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506 - no objects
+    source = template["Resources"]["PullFeed"]["Properties"]["Events"]["PullFeedSqsEventSource"]["Properties"]
+    assert (source["BatchSize"], source["FunctionResponseTypes"]) == ("1", ["ReportBatchItemFailures"])

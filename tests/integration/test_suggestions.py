@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.content import suggestions
-from functions.content.feed_sources import add_feed_source, pull_feeds
+from functions.content.feed_sources import add_feed_source
 from functions.content.model import ContentValidationError
 from functions.content.store import ContentStore
 from functions.content.suggestions import (
@@ -23,6 +23,7 @@ from functions.content.suggestions import (
     suggest,
 )
 from functions.content.urls import content_id_for_url
+from tests.integration.test_feed_sources import pull_feeds
 
 ARTICLE = "https://www.example.com/blog/serverless-at-scale/"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -1,0 +1,123 @@
+"""Which IAM action and resource an AWS call is, and whether a policy allows it (infra/iam.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.iam import UnmappedCallError, allows, iam_requests
+
+TABLE = "arn:aws:dynamodb:us-east-1:000000000000:table"
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "params", "expected"),
+    [
+        ("dynamodb", "GetItem", {"TableName": "t"}, [("dynamodb:GetItem", f"{TABLE}/t")]),
+        ("dynamodb", "Query", {"TableName": "t", "IndexName": "i"}, [("dynamodb:Query", f"{TABLE}/t/index/i")]),
+        (
+            "dynamodb",
+            "TransactWriteItems",
+            {"TransactItems": [{"Put": {"TableName": "a"}}, {"ConditionCheck": {"TableName": "b"}}]},
+            [("dynamodb:PutItem", f"{TABLE}/a"), ("dynamodb:ConditionCheckItem", f"{TABLE}/b")],
+        ),
+        (
+            "dynamodb",
+            "BatchGetItem",
+            {"RequestItems": {"a": {}, "b": {}}},
+            [("dynamodb:BatchGetItem", f"{TABLE}/a"), ("dynamodb:BatchGetItem", f"{TABLE}/b")],
+        ),
+        (
+            "dynamodbstreams",
+            "DescribeStream",
+            {"StreamArn": f"{TABLE}/t/stream/x"},
+            [("dynamodb:DescribeStream", f"{TABLE}/t/stream/x")],
+        ),
+        (
+            "sqs",
+            "SendMessageBatch",
+            {"QueueUrl": "http://127.0.0.1:5000/123456789012/chorus-dev-feed-pulls", "Entries": []},
+            [("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:chorus-dev-feed-pulls")],
+        ),
+        ("sqs", "GetQueueUrl", {"QueueName": "q"}, [("sqs:GetQueueUrl", "arn:aws:sqs:us-east-1:000000000000:q")]),
+        ("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "p/"}, [("s3:ListBucket", "arn:aws:s3:::b")]),
+        ("s3", "HeadObject", {"Bucket": "b", "Key": "k/x"}, [("s3:GetObject", "arn:aws:s3:::b/k/x")]),
+        (
+            "s3",
+            "DeleteObjects",
+            {"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y"}]}},
+            [("s3:DeleteObject", "arn:aws:s3:::b/x"), ("s3:DeleteObject", "arn:aws:s3:::b/y")],
+        ),
+        (
+            "ssm",
+            "GetParameter",
+            {"Name": "/chorus/dev/secret"},
+            [("ssm:GetParameter", "arn:aws:ssm:us-east-1:000000000000:parameter/chorus/dev/secret")],
+        ),
+        (
+            "ses",
+            "SendRawEmail",
+            {
+                "RawMessage": {"Data": b"From: Chorus <chorus@example.com>\r\nTo: a@b.c\r\n\r\nhi"},
+                "ConfigurationSetName": "c",
+            },
+            [
+                ("ses:SendRawEmail", "arn:aws:ses:us-east-1:000000000000:identity/chorus@example.com"),
+                ("ses:SendRawEmail", "arn:aws:ses:us-east-1:000000000000:configuration-set/c"),
+            ],
+        ),
+    ],
+)
+def test_a_call_is_authorized_as_its_action_on_the_resources_it_names(
+    service: str, operation: str, params: dict, expected: list[tuple[str, str]]
+) -> None:
+    assert iam_requests(service, operation, params) == expected
+
+
+def test_a_call_this_module_cannot_map_is_an_error_not_a_pass() -> None:
+    with pytest.raises(UnmappedCallError, match="kinesis:PutRecord"):
+        iam_requests("kinesis", "PutRecord", {"StreamName": "s"})
+    with pytest.raises(UnmappedCallError, match="no resource"):
+        iam_requests("dynamodb", "DescribeLimits", {})
+
+
+POLICY = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+            "Resource": "arn:*:dynamodb:*:*:table/chorus-dev-*",
+        },
+        {"Effect": "Allow", "Action": "s3:*Object", "Resource": "arn:*:s3:::site-*/*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "arn:*:s3:::site-a/private/*"},
+        {"Effect": "Allow", "NotAction": "sqs:Delete*", "Resource": "arn:*:sqs:*:*:jobs"},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        ("dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/chorus-dev-links", True),
+        ("DynamoDB:getitem", "arn:aws:dynamodb:us-east-1:1:table/chorus-dev-links", True),  # actions ignore case
+        ("dynamodb:Query", "arn:aws:dynamodb:us-east-1:1:table/chorus-dev-links/index/by_content", True),
+        ("dynamodb:Scan", "arn:aws:dynamodb:us-east-1:1:table/chorus-dev-links", False),
+        ("dynamodb:DeleteItem", "arn:aws:dynamodb:us-east-1:1:table/chorus-dev-feed_sources", False),
+        ("dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/chorus-prod-links", False),
+        ("dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/Chorus-dev-links", False),  # resources do not
+        ("s3:PutObject", "arn:aws:s3:::site-a/en/index.html", True),
+        ("s3:PutObject", "arn:aws:s3:::site-a/private/x", False),  # an explicit Deny wins
+        ("s3:ListBucket", "arn:aws:s3:::site-a", False),
+        ("sqs:SendMessage", "arn:aws:sqs:us-east-1:1:jobs", True),
+        ("sqs:DeleteMessage", "arn:aws:sqs:us-east-1:1:jobs", False),
+        ("sqs:SendMessage", "arn:aws:sqs:us-east-1:1:jobs-dead", False),
+        ("sqs:SendMessage", "arn:aws:sqs:us-east-1:1:x:jobs", False),  # a wildcard never spans a colon
+    ],
+)
+def test_a_policy_allows_what_an_allow_matches_and_no_deny_does(action: str, resource: str, allowed: bool) -> None:
+    assert allows(POLICY, action, resource) is allowed
+
+
+def test_a_condition_is_refused_rather_than_guessed() -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {}}}]}
+    with pytest.raises(ValueError, match="Condition"):
+        allows(policy, "s3:GetObject", "arn:aws:s3:::b/k")
