@@ -14,7 +14,8 @@ Most calls are ``<service>:<Operation>`` on the resource they name. The exceptio
   ConditionCheckItem, GetItem) on its table — IAM has no ``dynamodb:TransactWriteItems``.
 - SES v1 (endpoint prefix ``email``) and v2 are ``ses:``; sending is authorized on the sender's identity
   and on the configuration set.
-- S3: ListObjects(V2) and HeadBucket are ``s3:ListBucket`` on the bucket; HeadObject is ``s3:GetObject``;
+- S3: a presigned POST (botocore signs it on CreateBucket's model) is ``s3:PutObject`` on the bucket's
+  keys; ListObjects(V2) and HeadBucket are ``s3:ListBucket`` on the bucket; HeadObject is ``s3:GetObject``;
   DeleteObjects is ``s3:DeleteObject`` on each key; CopyObject is GetObject on the source and PutObject on
   the target.
 - SQS batches are their single actions (SendMessageBatch → ``sqs:SendMessage``, …) on the queue.
@@ -60,9 +61,18 @@ class UnmappedCallError(ValueError):
 
 
 def iam_requests(
-    service: str, operation: str, params: dict[str, Any], region: str = "us-east-1", account: str = DEFAULT_ACCOUNT
+    service: str,
+    operation: str,
+    params: dict[str, Any],
+    region: str = "us-east-1",
+    account: str = DEFAULT_ACCOUNT,
+    presigned: bool = False,
 ) -> list[Request]:
-    """The (action, resource) pairs IAM authorizes this API call as."""
+    """The (action, resource) pairs IAM authorizes this API call as (``presigned``: signed now, sent by another)."""
+    if presigned and (service, operation) == ("s3", "CreateBucket"):
+        # botocore builds a presigned POST on CreateBucket's model; S3 authorizes the upload it signs as
+        # PutObject on whichever key the browser sends within the POST policy.
+        return [("s3:PutObject", f"arn:{PARTITION}:s3:::{params['Bucket']}/*")]
     mapper = _MAPPERS.get(service)
     if mapper is None:
         raise UnmappedCallError(f"{service}:{operation}: no IAM mapping for this service in infra/iam.py")

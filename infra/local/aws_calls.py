@@ -64,7 +64,9 @@ class Recorder:
         try:
             from infra.iam import UnmappedCallError, iam_requests
 
-            calls = [Call(a, r, handlers, where) for a, r in iam_requests(service, operation, params, region)]
+            presigned = bool((context or {}).get("is_presign_request"))
+            requests = iam_requests(service, operation, params, region, presigned=presigned)
+            calls = [Call(a, r, handlers, where) for a, r in requests]
         except UnmappedCallError as exc:
             calls = [Call(f"{service}:{operation}", "?", handlers, where, unmapped=str(exc))]
         with self.lock:

@@ -121,3 +121,10 @@ def test_a_condition_is_refused_rather_than_guessed() -> None:
     policy = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {}}}]}
     with pytest.raises(ValueError, match="Condition"):
         allows(policy, "s3:GetObject", "arn:aws:s3:::b/k")
+
+
+def test_a_presigned_post_is_authorized_as_putting_objects_in_its_bucket() -> None:
+    assert iam_requests("s3", "CreateBucket", {"Bucket": "site"}, presigned=True) == [
+        ("s3:PutObject", "arn:aws:s3:::site/*")
+    ]
+    assert iam_requests("s3", "CreateBucket", {"Bucket": "site"}) == [("s3:CreateBucket", "arn:aws:s3:::site")]
