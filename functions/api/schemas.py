@@ -191,6 +191,10 @@ class EmployeeImportOut(BaseModel):
     written_lines: list[int]
     unwritten_lines: list[int]
     error: str | None
+    choices_kept: list[dict] = Field(
+        description="Per row that said otherwise about settings the employee chose themselves (kept): "
+        "line, email, fields (the employee's values)"
+    )
 
 
 class DeactivateIn(Strict):

@@ -78,16 +78,17 @@ def unsubscribe_mailto(employee_id: str) -> str:
 def unsubscribe(employee_id: str, now: datetime | None = None, store: EmployeeStore | None = None) -> Employee | None:
     """Turn the employee's digests off (history kept): the employee as now, None when there is no such one.
 
-    Idempotent: an employee whose digests are already off is not written again.
+    Recorded as the employee's own choice, so no directory import turns it back on — also when the
+    digests were already off because of an import. Idempotent: that choice is not written again.
     """
     from functions.directory.model import EmployeeNotFoundError
 
     store = store or _employees()
     employee = store.get(employee_id)
-    if employee is None or employee.digest_cadence == "off":
+    if employee is None or (employee.digest_cadence == "off" and "digest_cadence" in employee.chosen):
         return employee
     try:
-        return store.set_digest_preferences(employee_id, "off", at=_stamp(now))
+        return store.record_own_choices(employee_id, {"digest_cadence": "off"}, _stamp(now))
     except EmployeeNotFoundError:
         return None
 
@@ -131,9 +132,15 @@ def update_preferences(
     new_topics = checked("topics", normalise_topics, ";".join(topics))
     if new_cadence is None or new_locale is None or new_topics is None:
         raise PreferencesError(errors)
-    if (new_cadence, new_locale, new_topics) == (employee.digest_cadence, employee.locale, employee.topics):
+    # What they changed becomes their own choice (an import keeps it); what they left as it was stays the
+    # directory's to set. "Off" is always theirs once they save it: an opt-out must never be lifted.
+    sent = {"digest_cadence": new_cadence, "locale": new_locale, "topics": new_topics}
+    choices = {name: value for name, value in sent.items() if value != getattr(employee, name)}
+    if new_cadence == "off" and "digest_cadence" not in employee.chosen:
+        choices["digest_cadence"] = new_cadence
+    if not choices:
         return employee  # saving an unchanged form writes nothing
-    return store.set_digest_preferences(employee_id, new_cadence, new_locale, new_topics, at=_stamp(now))
+    return store.record_own_choices(employee_id, choices, _stamp(now))
 
 
 def known_topics(now: datetime | None = None, store: ContentStore | None = None) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -115,6 +116,17 @@ def chorus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningChorus]:
     yield running
     if running.process.poll() is None:
         running.stop()
+
+
+def show_name(chorus: RunningChorus, show: bool, token: str | None = None) -> None:
+    """The employee (the runner's demo employee unless ``token`` says otherwise) shows or hides their name."""
+    request = urllib.request.Request(
+        f"{chorus.base}/api/me/name-visibility",
+        data=json.dumps({"show_name": show}).encode(),
+        headers={"Authorization": f"Employee {token or chorus.employee_token}", "Content-Type": "application/json"},
+        method="PUT",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 CHROMIUM_ARGS = [

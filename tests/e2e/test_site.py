@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RunningChorus, fetch
+from tests.e2e.conftest import RunningChorus, fetch, show_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -265,21 +265,12 @@ def test_site_objects_carry_their_type_and_cache_policy(chorus: RunningChorus) -
 
 
 def test_a_name_hidden_leaves_the_public_leaderboard_within_seconds(chorus: RunningChorus, page: Any) -> None:
-    def show_name(show: bool) -> None:
-        request = urllib.request.Request(
-            f"{chorus.base}/api/me/name-visibility",
-            data=json.dumps({"show_name": show}).encode(),
-            headers={"Authorization": f"Employee {chorus.employee_token}", "Content-Type": "application/json"},
-            method="PUT",
-        )
-        urllib.request.urlopen(request, timeout=10).close()
-
     def board_text() -> str:
         page.goto(f"{chorus.base}/en/leaderboard/?at={time.monotonic()}")
         return page.locator("section.board").first.inner_text()
 
     assert "Anna Kowalska" in board_text()
-    show_name(False)
+    show_name(chorus, False)
     try:
         deadline = time.monotonic() + 30  # the directory's stream rebuilds the site; no schedule, no manual build
         while "Anna Kowalska" in board_text() and time.monotonic() < deadline:
@@ -287,4 +278,4 @@ def test_a_name_hidden_leaves_the_public_leaderboard_within_seconds(chorus: Runn
         text = board_text()
         assert "Anna Kowalska" not in text and "Anonymous colleague" in text
     finally:
-        show_name(True)
+        show_name(chorus, True)
