@@ -209,6 +209,7 @@ class EmployeeOut(BaseModel):
     active: bool
     show_name: bool
     keep_on_leaderboard: bool
+    token_version: int = Field(description="Bumped when an admin revokes the employee's tokens and links")
 
 
 class NameVisibilityIn(Strict):

@@ -38,6 +38,8 @@ class RunningChorus:
     state_dir: Path
     admin_token: str = ""
     employee_token: str = ""
+    preferences_url: str = ""
+    site_links: dict[str, str] = field(default_factory=dict)  # name -> the site with their token (#t=)
     share_urls: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
 
@@ -85,6 +87,10 @@ def start_chorus(state_dir: Path, port: int | None = None, timeout: float = 120)
             running.admin_token = match.group(1)
         if match := re.match(r"Employee token for .*: (\S+)$", line):
             running.employee_token = match.group(1)
+        if match := re.match(r"Email preferences of .*: (http://\S+)$", line):
+            running.preferences_url = match.group(1)
+        if match := re.match(r"Site as (.+?): (http://\S+)$", line):
+            running.site_links[match.group(1)] = match.group(2)
         if match := re.match(r"Share as .*: (http://\S+/share/\S+)$", line):
             running.share_urls.append(match.group(1))
             if len(running.share_urls) == 3:
