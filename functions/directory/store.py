@@ -116,6 +116,7 @@ class EmployeeStore:
         return found
 
     def put(self, employee: Employee) -> None:
+        """Store one whole item as given, unconditionally (seeding the demo and tests); imports use the batches."""
         self.note_directory([employee])
         self.client.put_item(TableName=self.table, Item=to_item(_stored(employee)))
 
@@ -201,8 +202,9 @@ class EmployeeStore:
         """Store whole items of existing employees, each only if still at the ``revision`` it carries.
 
         TransactWriteItems, 100 conditional puts at a time (twice the write units of a batch; an import
-        rarely changes many existing people). Each item is written with ``revision + 1``. Returns the ids
-        whose stored item changed since it was read (not written: read them again and merge again).
+        rarely changes many existing people; moto 5 deep-copies the table for every item of a transaction,
+        so thousands of changed rows are slow locally only). Each item is written with ``revision + 1``.
+        Returns the ids whose stored item changed since it was read (not written: read and merge again).
         Raises DirectoryUnavailableError, with the ids written before, if DynamoDB fails or keeps refusing.
         """
         stale: set[str] = set()
