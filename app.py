@@ -83,7 +83,9 @@ def share(employee_id: str, content_id: str, network: str) -> Response:
 
     params = app.current_request.query_params or {}
     try:
-        result = service.share(employee_id, content_id, network, params.get("exp"), params.get("sig"))
+        result = service.share(
+            employee_id, content_id, network, params.get("exp"), params.get("sig"), token_version=params.get("v")
+        )
     except SignatureError as exc:
         return http.html(403, error_page(403, "This share link cannot be used", str(exc)))
     except service.UnsupportedNetworkError:
@@ -148,12 +150,17 @@ def create_share_links() -> Response:
     """Signed share URLs, one per network, for an employee and a content item."""
     from functions.api.schemas import ShareLinksIn
     from functions.config import NETWORKS
+    from functions.directory.store import EmployeeStore
     from functions.shares.service import share_url
 
     _, body, problem = http.admin_body(app.current_request, ShareLinksIn)
     if problem:
         return problem
-    links = {network: share_url(body.employee_id, body.content_id, network) for network in NETWORKS}
+    person = EmployeeStore().get(body.employee_id)  # links carry their token version
+    if person is None:
+        return http.error(404, "no such employee", {"employee_id": "is not in the directory"})
+    version = person.token_version
+    links = {n: share_url(person.id, body.content_id, n, token_version=version) for n in NETWORKS}
     return http.json_response(201, {"share_links": links})
 
 
@@ -290,4 +297,3 @@ def unsubscribe_mail(event: Any) -> dict[str, Any]:
     if outcome.ignored_because:
         observability.logger().info("unsubscribe_mail_ignored", extra={"reason": outcome.ignored_because})
     return {"unsubscribed": int(outcome.unsubscribed is not None)}
-

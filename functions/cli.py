@@ -5,6 +5,8 @@ python -m functions.cli admin-token [LABEL]    create an admin token (printed on
 python -m functions.cli revoke-token TOKEN     revoke an admin token
 python -m functions.cli replay-clicks FILE     re-put click events logged as click_tracking_failed
 python -m functions.cli index-feed-sources     index feed sources registered before their listing index
+python -m functions.cli revoke-employee-tokens EMAIL_OR_ID
+                                               withdraw an employee's site token, preferences and share links
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("label", nargs="?", default="cli")
     revoke = commands.add_parser("revoke-token", help="revoke an admin token")
     revoke.add_argument("token")
+    withdraw = commands.add_parser(
+        "revoke-employee-tokens", help="withdraw an employee's site token, preferences and share links issued so far"
+    )
+    withdraw.add_argument("employee", help="their email address or employee id")
     replay = commands.add_parser("replay-clicks", help="re-put click events from JSON log lines (- for stdin)")
     replay.add_argument("file")
     commands.add_parser(
@@ -50,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             print("no such token", file=sys.stderr)
             return 1
         print("revoked")
+    elif args.command == "revoke-employee-tokens":
+        return revoke_employee_tokens(args.employee)
     elif args.command == "backfill-digest-slots":
         from functions.directory.store import EmployeeStore
 
@@ -74,6 +82,22 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.command == "replay-clicks":
         return replay_clicks(sys.stdin if args.file == "-" else Path(args.file).open())
+    return 0
+
+
+def revoke_employee_tokens(who: str) -> int:
+    from functions.directory.model import EmployeeNotFoundError, employee_id_for
+    from functions.directory.service import revoke_employee_tokens as revoke
+
+    try:
+        employee = revoke(employee_id_for(who) if "@" in who else who)
+    except EmployeeNotFoundError:
+        print(f"no employee {who!r} in the directory", file=sys.stderr)
+        return 1
+    print(
+        f"revoked: {employee.name}'s site token, preferences and share links no longer work "
+        f"(token version {employee.token_version}); their next digest brings new ones, unsubscribe links still work"
+    )
     return 0
 
 

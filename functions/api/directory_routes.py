@@ -1,8 +1,6 @@
-"""Routes of the employee directory: CSV import, offboarding, an employee's own name opt-out."""
+"""Routes of the employee directory: CSV import, offboarding, revoking tokens, an employee's own name opt-out."""
 
 from __future__ import annotations
-
-from dataclasses import asdict
 
 from chalice import Blueprint, Response
 
@@ -10,6 +8,7 @@ from functions.api import http
 
 bp = Blueprint(__name__)
 MAX_CSV_BYTES = 5 * 1024 * 1024
+_VIEW = ("id", "email", "name", "team", "active", "show_name", "keep_on_leaderboard", "token_version")
 
 
 @bp.route("/api/admin/employees/import", methods=["POST"], content_types=["text/csv", "application/json"])
@@ -54,10 +53,15 @@ def deactivate(employee_id: str) -> Response:
 def reactivate(employee_id: str) -> Response:
     from functions.directory.service import reactivate_employee
 
-    _, denied = http.admin(bp.current_request)
-    if denied:
-        return denied
-    return _employee_change(reactivate_employee, employee_id)
+    return _admin_change(reactivate_employee, employee_id)
+
+
+@bp.route("/api/admin/employees/{employee_id}/revoke-tokens", methods=["POST"])
+def revoke_tokens(employee_id: str) -> Response:
+    """Withdraw the employee's site token, preferences and share links issued so far (not their unsubscribe links)."""
+    from functions.directory.service import revoke_employee_tokens
+
+    return _admin_change(revoke_employee_tokens, employee_id)
 
 
 @bp.route("/api/me/name-visibility", methods=["PUT"])
@@ -66,27 +70,20 @@ def name_visibility() -> Response:
     from functions.api.schemas import NameVisibilityIn
     from functions.directory.service import set_name_visibility
 
-    employee_id, denied = employee(bp.current_request)
+    person, denied = http.employee(bp.current_request)
     if denied:
         return denied
     body, problem = http.body(bp.current_request, NameVisibilityIn)
     if problem:
         return problem
-    return _employee_change(set_name_visibility, employee_id, show_name=body.show_name)
+    return _employee_change(set_name_visibility, person.id, show_name=body.show_name)
 
 
-def employee(request: object) -> tuple[str, Response | None]:
-    """The employee an ``Authorization: Employee <token>`` header names, or a 401."""
-    from functions.directory.tokens import employee_from_token
-    from functions.signing import SignatureError
-
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")  # type: ignore[attr-defined]
-    try:
-        if scheme.lower() != "employee":
-            raise SignatureError("missing", "an employee token is required: Authorization: Employee <token>")
-        return employee_from_token(token), None
-    except SignatureError as exc:
-        return "", http.error(401, str(exc), {"Authorization": str(exc)})
+def _admin_change(change: object, employee_id: str) -> Response:
+    _, denied = http.admin(bp.current_request)
+    if denied:
+        return denied
+    return _employee_change(change, employee_id)
 
 
 def _employee_change(change: object, employee_id: str, **options: object) -> Response:
@@ -96,7 +93,4 @@ def _employee_change(change: object, employee_id: str, **options: object) -> Res
         person = change(employee_id, **options)  # type: ignore[operator]
     except EmployeeNotFoundError:
         return http.error(404, "no such employee", {"employee_id": "is not in the directory"})
-    view = asdict(person)
-    return http.json_response(
-        200, {key: view[key] for key in ("id", "email", "name", "team", "active", "show_name", "keep_on_leaderboard")}
-    )
+    return http.json_response(200, {key: getattr(person, key) for key in _VIEW})

@@ -45,6 +45,21 @@ def admin(request: Any) -> tuple[str, Response | None]:
     return f"admin:{token.label}", None
 
 
+def employee(request: Any) -> tuple[Any, Response | None]:
+    """The employee ``Authorization: Employee <token>`` names, if still in the programme and the token not
+    revoked; else a 401 (the site's script then drops the token). Every employee route asks this first."""
+    from functions.directory.tokens import current_employee
+    from functions.signing import SignatureError
+
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    try:
+        if scheme.lower() != "employee":
+            raise SignatureError("missing", "an employee token is required: Authorization: Employee <token>")
+        return current_employee(token), None
+    except SignatureError as exc:
+        return None, error(401, str(exc), {"Authorization": str(exc)})
+
+
 def body(request: Any, model: Any) -> tuple[Any, Response | None]:
     """The JSON body validated against ``model``, or a 400/413 naming the fields."""
     from functions.api.bodies import BodyError, parse_body

@@ -64,18 +64,17 @@ def pull_now() -> Response:
 @bp.route("/api/suggestions", methods=["POST"])
 def suggest() -> Response:
     """An employee suggests a URL (Authorization: Employee <token>, from their digest link)."""
-    from functions.api.directory_routes import employee
     from functions.api.schemas import SuggestionIn
     from functions.content import suggestions
 
-    employee_id, denied = employee(bp.current_request)
+    person, denied = http.employee(bp.current_request)
     if denied:
         return denied
     body, problem = http.body(bp.current_request, SuggestionIn)
     if problem:
         return problem
     try:
-        suggestion = suggestions.suggest(employee_id, body.url, body.comment)
+        suggestion = suggestions.suggest(person.id, body.url, body.comment)
     except suggestions.SuggestionValidationError as exc:
         return http.error(400, "invalid suggestion", exc.fields)
     except suggestions.DuplicateSuggestionError:

@@ -67,16 +67,10 @@ def unsubscribe_page() -> Response:
 
 @bp.route("/preferences", methods=["GET"])
 def preferences_page() -> Response:
-    from functions.directory.tokens import employee_from_token
-    from functions.signing import SignatureError
-
     token = (bp.current_request.query_params or {}).get("token") or ""
-    try:
-        employee = _employee(employee_from_token(token))
-    except SignatureError as exc:
-        return _problem(403, exc.reason)
-    if employee is None or not employee.active:
-        return _problem(404, "gone")
+    employee, problem = _preferences_employee(token)
+    if problem:
+        return problem
     return _preferences(200, employee, token)
 
 
@@ -86,28 +80,25 @@ def save_preferences() -> Response:
 
     from functions.digest.preferences import PreferencesError, unsubscribe, update_preferences
     from functions.directory.model import EmployeeNotFoundError
-    from functions.directory.tokens import employee_from_token
-    from functions.signing import SignatureError
 
     raw = bp.current_request.raw_body or b""
     if len(raw) > MAX_FORM:
         return _problem(413, "too_large")
     form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
-    token = _last(form, "token")
-    try:
-        employee_id = employee_from_token(token)
-    except SignatureError as exc:
-        return _problem(403, exc.reason)
+    token = _last(form, "token")  # the page's preferences token, in the body (never the 90-day employee token)
+    employee, problem = _preferences_employee(token)
+    if problem:
+        return problem
     if _last(form, "action") == "unsubscribe":  # the Unsubscribe button works whatever else the form holds
-        employee = unsubscribe(employee_id)
-        if employee is None or not employee.active:
+        unsubscribed = unsubscribe(employee.id)
+        if unsubscribed is None or not unsubscribed.active:
             return _problem(404, "gone")
-        return _preferences(200, employee, token, note="unsubscribed")
+        return _preferences(200, unsubscribed, token, note="unsubscribed")
     cadence = _last(form, "cadence")
     chosen = [*form.get("topics", []), *_last(form, "other_topics").replace(";", ",").split(",")]
     try:
-        employee = update_preferences(
-            employee_id,
+        saved = update_preferences(
+            employee,
             f"weekly:{_last(form, 'weekday')}" if cadence == "weekly" else cadence,
             [topic for topic in chosen if topic.strip()],
             _last(form, "language"),
@@ -115,12 +106,20 @@ def save_preferences() -> Response:
     except EmployeeNotFoundError:
         return _problem(404, "gone")
     except PreferencesError as exc:
-        stored = _employee(employee_id)
-        if stored is None:
-            return _problem(404, "gone")
         errors = {("weekday" if name == "cadence" and cadence == "weekly" else name): True for name in exc.fields}
-        return _preferences(400, stored, token, errors=errors, form=form)
-    return _preferences(200, employee, token, note="saved")
+        return _preferences(400, employee, token, errors=errors, form=form)
+    return _preferences(200, saved, token, note="saved")
+
+
+def _preferences_employee(token: str) -> tuple[Any, Response | None]:
+    """The active employee a preferences token names (not revoked), or the page saying why the link fails."""
+    from functions.directory.tokens import PREFERENCES, current_employee
+    from functions.signing import SignatureError
+
+    try:
+        return current_employee(token, PREFERENCES), None
+    except SignatureError as exc:
+        return None, _problem(404 if exc.reason == "gone" else 403, exc.reason)
 
 
 def _preferences(

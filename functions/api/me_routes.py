@@ -8,7 +8,6 @@ CORS is open because the site may live on its own domain: nothing here is sent w
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from chalice import Blueprint, CORSConfig, Response
 
@@ -29,7 +28,7 @@ def me() -> Response:
     _, problem = http.query(request, set())
     if problem:
         return problem
-    person, denied = _active_employee(request)
+    person, denied = http.employee(request)
     if denied:
         return denied
     standings = own_standings(person.id)
@@ -50,27 +49,15 @@ def my_share_links() -> Response:
     params, problem = http.query(request, {"content_ids"})
     if problem:
         return problem
-    person, denied = _active_employee(request)
+    person, denied = http.employee(request)
     if denied:
         return denied
     ids = list(dict.fromkeys(i for i in (params.get("content_ids") or "").split(",") if i))
     if not ids or len(ids) > MAX_CONTENT_IDS or not all(_CONTENT_ID.match(i) for i in ids):
         message = f"1 to {MAX_CONTENT_IDS} content ids, separated by commas"
         return http.error(400, "invalid query parameter", {"content_ids": message})
-    links = {content_id: {n: share_url(person.id, content_id, n) for n in NETWORKS} for content_id in ids}
+    links = {
+        content_id: {n: share_url(person.id, content_id, n, token_version=person.token_version) for n in NETWORKS}
+        for content_id in ids
+    }
     return Response(body={"share_links": links}, status_code=200, headers={"Cache-Control": http.NO_STORE})
-
-
-def _active_employee(request: object) -> tuple[Any, Response | None]:
-    """The employee the token names, if still in the programme; else a 401 (the site then drops the token)."""
-    from functions.api.directory_routes import employee
-    from functions.directory.store import EmployeeStore
-
-    employee_id, denied = employee(request)
-    if denied:
-        return None, denied
-    person = EmployeeStore().get(employee_id)
-    if person is None or not person.active:
-        message = "this link belongs to someone who is no longer in the programme"
-        return None, http.error(401, message, {"Authorization": message})
-    return person, None

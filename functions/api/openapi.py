@@ -81,6 +81,7 @@ OPERATIONS: tuple[Operation, ...] = (
             Param("network", "path", "linkedin, x, facebook, whatsapp or email", required=True),
             Param("exp", "query", "Expiry (Unix seconds), signed", required=True),
             Param("sig", "query", "HMAC signature", required=True),
+            Param("v", "query", "The employee's token version, signed (absent at 0); a revoked one gets 403"),
         ),
     ),
     Operation("GET", "/admin", "The admin form (HTML)", "site", content_type="text/html"),
@@ -133,7 +134,7 @@ OPERATIONS: tuple[Operation, ...] = (
         response=schemas.ShareLinksOut,
         status=201,
         admin=True,
-        errors=(400, 401, 413),
+        errors=(400, 401, 404, 413),
     ),
     Operation(
         "POST",
@@ -232,6 +233,17 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST",
+        "/api/admin/employees/{employee_id}/revoke-tokens",
+        "Withdraw the employee's site token, preferences and share links issued so far (token_version + 1); "
+        "their unsubscribe links keep working and the next digest brings new links",
+        "admin",
+        response=schemas.EmployeeOut,
+        admin=True,
+        errors=(401, 404),
+        params=(_EMPLOYEE_ID,),
+    ),
+    Operation(
+        "POST",
         "/unsubscribe",
         "RFC 8058 one-click unsubscribe from digests (body List-Unsubscribe=One-Click; the signed token "
         "from the List-Unsubscribe header)",
@@ -254,7 +266,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "/preferences",
         "The employee's digest preferences page (cadence, weekday, language, topics, unsubscribe)",
         "digests",
-        params=(Param("token", "query", "The employee token from the digest", required=True),),
+        params=(
+            Param("token", "query", "The digest's 7-day preferences token (not the employee token)", required=True),
+        ),
         content_type="text/html",
         errors=(403, 404),
     ),

@@ -191,6 +191,10 @@ class EmployeeImportOut(BaseModel):
     written_lines: list[int]
     unwritten_lines: list[int]
     error: str | None
+    choices_kept: list[dict] = Field(
+        description="Per row that said otherwise about settings the employee chose themselves (kept): "
+        "line, email, fields (the employee's values)"
+    )
 
 
 class DeactivateIn(Strict):
@@ -205,6 +209,7 @@ class EmployeeOut(BaseModel):
     active: bool
     show_name: bool
     keep_on_leaderboard: bool
+    token_version: int = Field(description="Bumped when an admin revokes the employee's tokens and links")
 
 
 class NameVisibilityIn(Strict):

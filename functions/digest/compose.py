@@ -81,6 +81,7 @@ class Composer:
         from functions.shares.service import share_url
 
         seed = employee.variant_seed
+        site_token = employee_token(employee.id, employee.token_version)
         return Digest(
             employee_id=employee.id,
             name=employee.name,
@@ -95,15 +96,18 @@ class Composer:
                     image_url=item.image_url,
                     url=item.url,
                     share_text=item.suggested_text(TEXT_NETWORK, seed),
-                    share_links={network: share_url(employee.id, item.id, network) for network in NETWORKS},
+                    share_links={
+                        network: share_url(employee.id, item.id, network, token_version=employee.token_version)
+                        for network in NETWORKS
+                    },
                     important=item.important,
                     kind=item.kind,
                 )
                 for item in items
             ),
             # The site in their language; the token travels in a fragment, so no server ever logs it.
-            site_url=f"{settings().site_base_url}/{supported_locale(employee.locale)}/#t={employee_token(employee.id)}",
-            preferences_url=preferences_url(employee.id),
+            site_url=f"{settings().site_base_url}/{supported_locale(employee.locale)}/#t={site_token}",
+            preferences_url=preferences_url(employee.id, employee.token_version),
             unsubscribe_url=unsubscribe_url(employee.id),
             unsubscribe_mailto=unsubscribe_mailto(employee.id),
             week=self.week(employee.id),

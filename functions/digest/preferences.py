@@ -3,10 +3,12 @@
 Two kinds of signed link, each with a key derived for its purpose alone:
 
 - Unsubscribe links (List-Unsubscribe, https and mailto) live a year: a link in an old email must still
-  work long after the employee token in it (90 days) has expired, and it can do only one harmless thing.
-- The preferences page uses the ordinary employee token: it changes more than one switch, so it lives
-  no longer than the digest's other personal links; an expired one shows a gentle page that points to the
-  latest digest (whose unsubscribe links still work).
+  work long after the employee token in it (90 days) has expired, and it can do only one harmless thing
+  (so an admin's revocation of the employee's tokens leaves them working: leaving must always be possible).
+- The preferences page has its own token (functions.directory.tokens: 7 days, revocable, good for this
+  page and its form only), because its link carries the token in the query string, which servers and
+  proxies log; an expired or revoked one shows a gentle page that points to the latest digest (whose
+  unsubscribe links still work).
 
 The composer calls preferences_url, unsubscribe_url and unsubscribe_mailto; the routes call the rest.
 """
@@ -57,11 +59,14 @@ def employee_from_unsubscribe_token(token: str | None) -> str:
     )
 
 
-def preferences_url(employee_id: str) -> str:
-    """``<api>/preferences?token=<employee token>``: the visible "Email preferences" link of a digest."""
-    from functions.directory.tokens import employee_token
+def preferences_url(employee_id: str, token_version: int = 0) -> str:
+    """``<api>/preferences?token=<preferences token>``: the visible "Email preferences" link of a digest.
 
-    return f"{settings().api_base_url}/preferences?token={quote(employee_token(employee_id))}"
+    Its own 7-day token (functions.directory.tokens): a query string gets logged, so it opens this page only.
+    """
+    from functions.directory.tokens import preferences_token
+
+    return f"{settings().api_base_url}/preferences?token={quote(preferences_token(employee_id, token_version))}"
 
 
 def unsubscribe_url(employee_id: str) -> str:
@@ -78,22 +83,23 @@ def unsubscribe_mailto(employee_id: str) -> str:
 def unsubscribe(employee_id: str, now: datetime | None = None, store: EmployeeStore | None = None) -> Employee | None:
     """Turn the employee's digests off (history kept): the employee as now, None when there is no such one.
 
-    Idempotent: an employee whose digests are already off is not written again.
+    Recorded as the employee's own choice, so no directory import turns it back on — also when the
+    digests were already off because of an import. Idempotent: that choice is not written again.
     """
     from functions.directory.model import EmployeeNotFoundError
 
     store = store or _employees()
     employee = store.get(employee_id)
-    if employee is None or employee.digest_cadence == "off":
+    if employee is None or (employee.digest_cadence == "off" and "digest_cadence" in employee.chosen):
         return employee
     try:
-        return store.set_digest_preferences(employee_id, "off", at=_stamp(now))
+        return store.record_own_choices(employee_id, {"digest_cadence": "off"}, _stamp(now))
     except EmployeeNotFoundError:
         return None
 
 
 def update_preferences(
-    employee_id: str,
+    employee: Employee,
     cadence: str,
     topics: Iterable[str],
     language: str,
@@ -102,21 +108,11 @@ def update_preferences(
 ) -> Employee:
     """Save the employee's own choices: cadence (``daily``, ``weekly:<day>``, ``off``), topics, language.
 
-    Raises PreferencesError naming every bad field (nothing is written then), EmployeeNotFoundError for an
-    unknown or offboarded employee.
+    ``employee`` as just read (the page's token check reads it). Raises PreferencesError naming every bad
+    field (nothing is written then), EmployeeNotFoundError if the employee is gone from the directory.
     """
-    from functions.directory.model import (
-        EmployeeFieldError,
-        EmployeeNotFoundError,
-        normalise_cadence,
-        normalise_locale,
-        normalise_topics,
-    )
+    from functions.directory.model import EmployeeFieldError, normalise_cadence, normalise_locale, normalise_topics
 
-    store = store or _employees()
-    employee = store.get(employee_id)
-    if employee is None or not employee.active:
-        raise EmployeeNotFoundError(employee_id)
     errors: dict[str, str] = {}
 
     def checked(name: str, rule: Callable[[str], T], value: str) -> T | None:
@@ -131,9 +127,15 @@ def update_preferences(
     new_topics = checked("topics", normalise_topics, ";".join(topics))
     if new_cadence is None or new_locale is None or new_topics is None:
         raise PreferencesError(errors)
-    if (new_cadence, new_locale, new_topics) == (employee.digest_cadence, employee.locale, employee.topics):
+    # What they changed becomes their own choice (an import keeps it); what they left as it was stays the
+    # directory's to set. "Off" is always theirs once they save it: an opt-out must never be lifted.
+    sent = {"digest_cadence": new_cadence, "locale": new_locale, "topics": new_topics}
+    choices = {name: value for name, value in sent.items() if value != getattr(employee, name)}
+    if new_cadence == "off" and "digest_cadence" not in employee.chosen:
+        choices["digest_cadence"] = new_cadence
+    if not choices:
         return employee  # saving an unchanged form writes nothing
-    return store.set_digest_preferences(employee_id, new_cadence, new_locale, new_topics, at=_stamp(now))
+    return (store or _employees()).record_own_choices(employee.id, choices, _stamp(now))
 
 
 def known_topics(now: datetime | None = None, store: ContentStore | None = None) -> tuple[str, ...]:

@@ -21,6 +21,9 @@ MAX_NAME = 200
 MAX_TEAM = 100
 MAX_TOPIC = 40
 MAX_TOPICS = 20
+# The settings an employee can choose themselves (the preferences page, unsubscribing, hiding their name).
+# Once they have, the choice is theirs: a directory import never overrides it (service.merge_row).
+OWN_CHOICES = ("digest_cadence", "locale", "topics", "show_name")
 
 # A deliberately plain address check: ASCII local part of RFC 5322 "atext" dot-atoms, a domain of
 # LDH labels with a letter TLD (or an IDNA xn-- one). Quoted local parts and IP-literal domains are
@@ -65,6 +68,9 @@ class Employee:
     deactivated_at: str | None = None
     updated_at: str = ""
     mail_suppressed: MailSuppression | None = None
+    chosen: frozenset[str] = frozenset()  # which OWN_CHOICES the employee set themselves
+    token_version: int = 0  # their links and tokens carry it; an admin's revocation bumps it
+    revision: int = 0  # bumped by every write; a whole-item write checks it (optimistic locking)
 
     @property
     def variant_seed(self) -> int:
@@ -99,6 +105,9 @@ def employee_from_record(record: dict[str, Any]) -> Employee:
         deactivated_at=record.get("deactivated_at"),
         updated_at=record.get("updated_at", ""),
         mail_suppressed=_suppression(record.get("mail_suppressed")),
+        chosen=frozenset(record.get("chosen") or ()),
+        token_version=int(record.get("token_version", 0)),
+        revision=int(record.get("revision", 0)),
     )
 
 
@@ -130,6 +139,9 @@ def employee_record(employee: Employee) -> dict[str, Any]:
             if employee.mail_suppressed
             else None
         ),
+        "chosen": set(employee.chosen) or None,  # a string set; DynamoDB stores no empty set
+        "token_version": employee.token_version,
+        "revision": employee.revision,
     }
 
 

@@ -1,4 +1,4 @@
-"""Directory operations: importing a CSV, offboarding, and an employee's own name opt-out.
+"""Directory operations: importing a CSV, offboarding, revoking tokens, and an employee's own name opt-out.
 
 Import decisions (see also csv_import's module docstring for what a blank cell means):
 
@@ -10,24 +10,33 @@ Import decisions (see also csv_import's module docstring for what a blank cell m
 * The key is the email, case-insensitively (employee_id_for). A re-import overwrites only the fields
   the file carries, never re-activates someone who was offboarded unless the file has ``active=yes``,
   and skips writing rows whose stored employee already matches (they count as unchanged).
-* Existing employees are read with BatchGetItem, never a Scan, and an import writes whole items, so
-  a concurrent opt-out that lands between the read and the write of the same row can be overwritten
-  by that row's write. Only rows that change are written, which keeps that window small.
+* What an employee chose themselves (``Employee.chosen``: digest cadence — weekday and ``off`` included —,
+  language, topics, showing their name) is never overridden by an import; the report names each row
+  where the file said otherwise (``choices_kept``). A mail suppression (bounce, complaint) is not a
+  field the file carries, so an import never lifts it either.
+* Existing employees are read with BatchGetItem, never a Scan. New employees are written with
+  BatchWriteItem; existing ones with conditional puts (TransactWriteItems) that succeed only if the item
+  is still at the revision read, so a choice, suppression or revocation landing between the read and the
+  write is never overwritten: those rows are read and merged again (MERGE_ROUNDS times at most).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from functions.directory.csv_import import EmployeeRow, RowError, parse_directory_csv
 from functions.directory.model import Employee
 from functions.directory.store import DirectoryUnavailableError, EmployeeStore
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 ImportMode = Literal["valid_rows", "all_or_nothing"]
 MODES: tuple[ImportMode, ...] = ("valid_rows", "all_or_nothing")
 _CARRIED = ("locale", "timezone", "digest_cadence", "topics", "show_name")
+MERGE_ROUNDS = 3  # re-reads of rows whose employee changed while the file was imported
 
 
 class ImportModeError(ValueError):
@@ -55,6 +64,7 @@ class ImportReport:
     written_lines: tuple[int, ...] = ()
     unwritten_lines: tuple[int, ...] = ()
     error: str | None = None
+    choices_kept: tuple[KeptChoice, ...] = ()
 
     def public(self) -> dict[str, Any]:
         return {
@@ -68,7 +78,21 @@ class ImportReport:
             "written_lines": list(self.written_lines),
             "unwritten_lines": list(self.unwritten_lines),
             "error": self.error,
+            "choices_kept": [kept.public() for kept in self.choices_kept],
         }
+
+
+@dataclass(frozen=True)
+class KeptChoice:
+    """A row that would have changed settings the employee chose themselves; ``fields`` are their values, kept."""
+
+    line: int
+    email: str
+    fields: dict[str, Any]
+
+    def public(self) -> dict[str, Any]:
+        values = {name: list(value) if isinstance(value, tuple) else value for name, value in self.fields.items()}
+        return {"line": self.line, "email": self.email, "fields": values}
 
 
 class ImportInterruptedError(RuntimeError):
@@ -103,34 +127,81 @@ def import_employees(
     report = ImportReport(mode, applied=False, invalid=len(parsed.errors), errors=parsed.errors)
     if mode == "all_or_nothing" and parsed.errors:
         return report
-    store = store or EmployeeStore()
-    at = _stamp(now)
+    run = _Import(parsed.rows, _stamp(now), store or EmployeeStore())
     try:
-        existing = store.get_many(row.employee_id for row in parsed.rows)
+        run.write()
     except DirectoryUnavailableError as exc:
-        unread = tuple(row.line for row in parsed.rows)
-        raise ImportInterruptedError(replace(report, unwritten_lines=unread, error=str(exc))) from exc
-    changes = [change for row in parsed.rows if (change := _change(existing.get(row.employee_id), row, at))]
-    outcome = replace(report, unchanged=len(parsed.rows) - len(changes))
-    try:
-        store.put_many([change.employee for change in changes])
-    except DirectoryUnavailableError as exc:
-        written = [change for change in changes if change.employee.id in exc.written_ids]
-        unwritten = tuple(change.line for change in changes if change.employee.id not in exc.written_ids)
-        raise ImportInterruptedError(
-            replace(_written(outcome, written), unwritten_lines=unwritten, error=str(exc))
-        ) from exc
-    return replace(_written(outcome, changes), applied=True)
+        raise ImportInterruptedError(run.report(report, str(exc))) from exc
+    return run.report(report)
 
 
-def _written(report: ImportReport, written: list[_Change]) -> ImportReport:
-    created = sum(change.created for change in written)
-    return replace(
-        report,
-        created=created,
-        updated=len(written) - created,
-        written_lines=tuple(change.line for change in written),
-    )
+class _Import:
+    """One file's rows against the directory: merged with what is stored, written, merged again if need be."""
+
+    def __init__(self, rows: Iterable[EmployeeRow], at: str, store: EmployeeStore) -> None:
+        self.rows = {row.employee_id: row for row in rows}
+        self.at = at
+        self.store = store
+        self.changes: dict[str, _Change | None] = {}  # per employee merged so far; None: nothing to write
+        self.kept: dict[str, dict[str, Any]] = {}
+        self.written: set[str] = set()
+
+    def write(self) -> None:
+        self._merge(list(self.rows))
+        new = [change.employee for change in self._pending() if change.created]
+        try:
+            self.store.put_many(new)
+        except DirectoryUnavailableError as exc:
+            self.written |= exc.written_ids
+            raise
+        self.written |= {employee.id for employee in new}
+        for _ in range(MERGE_ROUNDS):
+            updates = [change.employee for change in self._pending()]
+            if not updates:
+                return
+            try:
+                stale = self.store.put_if_unchanged(updates)
+            except DirectoryUnavailableError as exc:
+                self.written |= exc.written_ids
+                raise
+            self.written |= {employee.id for employee in updates} - stale
+            if stale:
+                self._merge(sorted(stale))
+        if self._pending():
+            raise DirectoryUnavailableError(
+                f"{len(self._pending())} employees kept changing while the file was imported; import it again"
+            )
+
+    def _merge(self, employee_ids: list[str]) -> None:
+        stored = self.store.get_many(employee_ids)
+        for employee_id in employee_ids:
+            before, row = stored.get(employee_id), self.rows[employee_id]
+            self.changes[employee_id] = _change(before, row, self.at)
+            self.kept[employee_id] = kept_choices(before, row)
+
+    def _pending(self) -> list[_Change]:
+        return [change for key, change in self.changes.items() if change and key not in self.written]
+
+    def report(self, base: ImportReport, error: str | None = None) -> ImportReport:
+        written = sorted((c for k, c in self.changes.items() if c and k in self.written), key=lambda c: c.line)
+        created = sum(change.created for change in written)
+        unwritten = [  # rows never merged (the read failed) and changes not written
+            row.line
+            for key, row in self.rows.items()
+            if key not in self.written and (key not in self.changes or self.changes[key])
+        ]
+        kept = [KeptChoice(self.rows[k].line, self.rows[k].email, fields) for k, fields in self.kept.items() if fields]
+        return replace(
+            base,
+            applied=error is None,
+            created=created,
+            updated=len(written) - created,
+            unchanged=sum(change is None for change in self.changes.values()),
+            written_lines=tuple(change.line for change in written),
+            unwritten_lines=tuple(sorted(unwritten)),
+            error=error,
+            choices_kept=tuple(sorted(kept, key=lambda choice: choice.line)),
+        )
 
 
 def _change(before: Employee | None, row: EmployeeRow, at: str) -> _Change | None:
@@ -141,15 +212,29 @@ def _change(before: Employee | None, row: EmployeeRow, at: str) -> _Change | Non
 
 
 def merge_row(before: Employee | None, row: EmployeeRow, at: str) -> Employee:
-    """The employee after applying one row: fields the row does not carry keep their stored (or default) value."""
+    """The employee after applying one row: fields the row does not carry, and the employee's own choices,
+    keep their stored (or default) value."""
     base = before or Employee(id=row.employee_id, email=row.email, name=row.name, team=row.team)
-    carried = {field: getattr(row, field) for field in _CARRIED if getattr(row, field) is not None}
+    carried = {
+        field: getattr(row, field) for field in _CARRIED if getattr(row, field) is not None and field not in base.chosen
+    }
     after = replace(base, email=row.email, name=row.name, team=row.team, updated_at=at, **carried)
     if row.active is True and not base.active:
         after = replace(after, active=True, deactivated_at=None, keep_on_leaderboard=False)
     elif row.active is False and base.active:
         after = replace(after, active=False, deactivated_at=at)
     return after
+
+
+def kept_choices(before: Employee | None, row: EmployeeRow) -> dict[str, Any]:
+    """The employee's own choices this row says otherwise about: kept (merge_row), and named in the report."""
+    if before is None:
+        return {}
+    return {
+        field: getattr(before, field)
+        for field in _CARRIED
+        if field in before.chosen and getattr(row, field) is not None and getattr(row, field) != getattr(before, field)
+    }
 
 
 def deactivate_employee(
@@ -171,8 +256,23 @@ def reactivate_employee(employee_id: str, now: datetime | None = None, store: Em
 def set_name_visibility(
     employee_id: str, show_name: bool, now: datetime | None = None, store: EmployeeStore | None = None
 ) -> Employee:
-    """The employee's own choice to appear by name or anonymously. Raises EmployeeNotFoundError for an unknown id."""
-    return (store or EmployeeStore()).set_show_name(employee_id, show_name, _stamp(now))
+    """The employee's own choice to appear by name or anonymously (an import keeps it).
+
+    Raises EmployeeNotFoundError for an unknown id.
+    """
+    return (store or EmployeeStore()).record_own_choices(employee_id, {"show_name": show_name}, _stamp(now))
+
+
+def revoke_employee_tokens(
+    employee_id: str, now: datetime | None = None, store: EmployeeStore | None = None
+) -> Employee:
+    """Withdraw the employee's tokens and signed links issued so far (a forwarded digest, a leaked link).
+
+    Their site token, preferences and share links stop working at once; their next digest carries new
+    ones. Unsubscribe links keep working: leaving must always be possible. Short links already posted
+    keep redirecting. Raises EmployeeNotFoundError for an unknown id.
+    """
+    return (store or EmployeeStore()).revoke_tokens(employee_id, _stamp(now))
 
 
 def _stamp(now: datetime | None) -> str:

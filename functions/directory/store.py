@@ -6,13 +6,19 @@ flips ``active`` and stamps ``deactivated_at``, so history (shares, clicks, poin
 ``digest_slot`` (``<time zone>#daily`` or ``<time zone>#<weekday>``) is the partition of the sparse
 ``digest_due`` index through which the hourly digest planner Queries the employees due now. Every write
 keeps it in line: whole-item writes compute it, ``deactivate`` removes it, and other partial updates
-(reactivation, mail suppression) fix it afterwards when it no longer matches the employee.
+(reactivation, mail suppression, the employee's own choices) fix it afterwards when it no longer matches.
+
+``revision`` counts the writes to an item (every partial update adds one). An import's whole-item write
+of an existing employee is conditional on the revision it read, so a choice, suppression or revocation
+that lands between the import's read and its write is never overwritten: the import reads it again.
+``chosen`` (a string set) names the settings the employee chose themselves.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from functions import aws
@@ -31,6 +37,7 @@ from functions.dynamo import from_item, is_condition_failure, to_item
 
 READ_BATCH = 100  # BatchGetItem's limit
 WRITE_BATCH = 25  # BatchWriteItem's limit
+TRANSACTION = 100  # TransactWriteItems' limit
 ATTEMPTS = 8  # per batch, for keys or items DynamoDB hands back unprocessed
 FIRST_PAUSE = 0.05
 MAX_PAUSE = 1.0
@@ -39,6 +46,24 @@ DIGEST_SLOT = "digest_slot"
 # One record in the digests table lists the time zones and teams in use, so the digest planner and the
 # site's team leaderboards need no Scan to know them.
 ZONES_KEY = {"employee_id": {"S": "#directory"}, "period": {"S": "zones"}}
+_NAMES = {  # expression placeholders of the stored attributes partial updates touch
+    "#active": "active",
+    "#keep": "keep_on_leaderboard",
+    "#deactivated": "deactivated_at",
+    "#updated": "updated_at",
+    "#show": "show_name",
+    "#suppressed": "mail_suppressed",
+    "#cadence": "digest_cadence",
+    "#locale": "locale",
+    "#topics": "topics",
+    "#chosen": "chosen",
+    "#tokens": "token_version",
+    "#revision": "revision",
+    "#slot": DIGEST_SLOT,
+}
+# "Still at the revision read" (``:seen``); revision 0 is also an item from before revisions existed.
+_AT_REVISION = {False: "#revision = :seen", True: "(attribute_not_exists(#revision) OR #revision = :seen)"}
+_CHOICE_NAMES = {"digest_cadence": "#cadence", "locale": "#locale", "topics": "#topics", "show_name": "#show"}
 
 
 class DirectoryUnavailableError(RuntimeError):
@@ -91,6 +116,7 @@ class EmployeeStore:
         return found
 
     def put(self, employee: Employee) -> None:
+        """Store one whole item as given, unconditionally (seeding the demo and tests); imports use the batches."""
         self.note_directory([employee])
         self.client.put_item(TableName=self.table, Item=to_item(_stored(employee)))
 
@@ -134,6 +160,9 @@ class EmployeeStore:
     def put_many(self, employees: Sequence[Employee]) -> None:
         """Store whole items with BatchWriteItem, 25 at a time, retrying what DynamoDB hands back.
 
+        Unconditional: for employees new to the directory (nobody but an import creates employees, and
+        a new one has made no choices yet). Existing employees are written with ``put_if_unchanged``.
+
         Each employee is one PutRequest, so an item is written entirely or not at all. On failure,
         DirectoryUnavailableError says which employees were written before it.
         """
@@ -169,80 +198,120 @@ class EmployeeStore:
         if attempt:
             self.pause(min(FIRST_PAUSE * 2 ** (attempt - 1), MAX_PAUSE))
 
+    def put_if_unchanged(self, employees: Sequence[Employee]) -> frozenset[str]:
+        """Store whole items of existing employees, each only if still at the ``revision`` it carries.
+
+        TransactWriteItems, 100 conditional puts at a time (twice the write units of a batch; an import
+        rarely changes many existing people; moto 5 deep-copies the table for every item of a transaction,
+        so thousands of changed rows are slow locally only). Each item is written with ``revision + 1``.
+        Returns the ids whose stored item changed since it was read (not written: read and merge again).
+        Raises DirectoryUnavailableError, with the ids written before, if DynamoDB fails or keeps refusing.
+        """
+        stale: set[str] = set()
+        written: set[str] = set()
+        for start in range(0, len(employees), TRANSACTION):
+            chunk = list(employees[start : start + TRANSACTION])
+            stale |= self._transact_chunk(chunk, written)
+        return frozenset(stale)
+
+    def _transact_chunk(self, chunk: list[Employee], written: set[str]) -> set[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        stale: set[str] = set()
+        for attempt in range(ATTEMPTS):
+            self._back_off(attempt)
+            if not chunk:
+                return stale
+            try:
+                self.client.transact_write_items(TransactItems=[self._checked_put(e) for e in chunk])
+            except ClientError as exc:
+                reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+                if len(reasons) != len(chunk):  # not a cancellation (or an unreadable one): nothing was written
+                    raise DirectoryUnavailableError(f"DynamoDB write failed: {exc}", written) from exc
+                # A cancelled transaction writes nothing: drop the stale items, retry the others.
+                stale |= {e.id for e, code in zip(chunk, reasons, strict=True) if code == "ConditionalCheckFailed"}
+                chunk = [e for e in chunk if e.id not in stale]
+                continue
+            except BotoCoreError as exc:
+                raise DirectoryUnavailableError(f"DynamoDB write failed: {exc}", written) from exc
+            written.update(e.id for e in chunk)
+            return stale
+        raise DirectoryUnavailableError(f"DynamoDB kept cancelling: {len(chunk)} items were not written", written)
+
+    def _checked_put(self, employee: Employee) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(_stored(replace(employee, revision=employee.revision + 1))),
+                "ConditionExpression": "attribute_exists(id) AND " + _AT_REVISION[employee.revision == 0],
+                "ExpressionAttributeNames": {"#revision": "revision"},
+                "ExpressionAttributeValues": {":seen": {"N": str(employee.revision)}},
+            }
+        }
+
     def deactivate(self, employee_id: str, keep_on_leaderboard: bool, at: str) -> Employee:
         """Mark as left; the first deactivation time is kept if this is repeated."""
         return self._update(
             employee_id,
-            "SET #active = :false, #keep = :keep, #deactivated = if_not_exists(#deactivated, :at), #updated = :at"
-            " REMOVE #slot",
+            ["#active = :false", "#keep = :keep", "#deactivated = if_not_exists(#deactivated, :at)"],
             {":false": False, ":keep": keep_on_leaderboard, ":at": at},
+            remove=["#slot"],
         )
 
     def reactivate(self, employee_id: str, at: str) -> Employee:
         return self._update(
             employee_id,
-            "SET #active = :true, #keep = :false, #updated = :at REMOVE #deactivated",
+            ["#active = :true", "#keep = :false"],
             {":true": True, ":false": False, ":at": at},
+            remove=["#deactivated"],
         )
 
-    def set_show_name(self, employee_id: str, show_name: bool, at: str) -> Employee:
-        return self._update(employee_id, "SET #show = :show, #updated = :at", {":show": show_name, ":at": at})
+    def record_own_choices(self, employee_id: str, choices: Mapping[str, Any], at: str) -> Employee:
+        """Settings the employee chose themselves (already normalised; keys from OWN_CHOICES).
 
-    def set_digest_preferences(
-        self,
-        employee_id: str,
-        cadence: str,
-        locale: str | None = None,
-        topics: Sequence[str] | None = None,
-        *,
-        at: str,
-    ) -> Employee:
-        """The employee's own digest choices (already normalised; None keeps a field as it is).
-
-        A partial update, so a bounce suppression or an import landing meanwhile is never overwritten; the
-        digest slot follows the new cadence.
+        Written and remembered as theirs in ``chosen``, in one partial update, so a bounce suppression or
+        an import landing meanwhile is never overwritten; the digest slot follows a new cadence.
         """
-        assignments = ["#cadence = :cadence", "#updated = :at"]
-        values: dict[str, Any] = {":cadence": cadence, ":at": at}
-        if locale is not None:
-            assignments.append("#locale = :locale")
-            values[":locale"] = locale
-        if topics is not None:
-            assignments.append("#topics = :topics")
-            values[":topics"] = list(topics)
-        return self._update(employee_id, "SET " + ", ".join(assignments), values)
+        sets, values = [], {":at": at, ":chosen": set(choices)}
+        for number, (field, value) in enumerate(choices.items()):
+            sets.append(f"{_CHOICE_NAMES[field]} = :c{number}")
+            values[f":c{number}"] = list(value) if field == "topics" else value
+        return self._update(employee_id, sets, values, add=["#chosen :chosen"])
+
+    def revoke_tokens(self, employee_id: str, at: str) -> Employee:
+        """Withdraw every employee token and signed link issued to this employee so far (their version + 1)."""
+        return self._update(employee_id, [], {":at": at}, add=["#tokens :bump"])
 
     def suppress_mail(self, employee_id: str, reason: str, at: str) -> Employee:
         """Stop mail to this employee's address; a repeated or later notice keeps the first reason and time."""
         return self._update(
             employee_id,
-            "SET #suppressed = if_not_exists(#suppressed, :suppression), #updated = :at",
+            ["#suppressed = if_not_exists(#suppressed, :suppression)"],
             {":suppression": {"reason": reason, "at": at}, ":at": at},
         )
 
-    def _update(self, employee_id: str, expression: str, values: dict[str, Any]) -> Employee:
+    def _update(
+        self,
+        employee_id: str,
+        sets: list[str],
+        values: dict[str, Any],
+        remove: Sequence[str] = (),
+        add: Sequence[str] = (),
+    ) -> Employee:
+        """One partial update of an existing employee; it stamps ``updated_at`` (``:at``) and bumps ``revision``."""
         from botocore.exceptions import ClientError
 
-        names = {
-            "#active": "active",
-            "#keep": "keep_on_leaderboard",
-            "#deactivated": "deactivated_at",
-            "#updated": "updated_at",
-            "#show": "show_name",
-            "#suppressed": "mail_suppressed",
-            "#cadence": "digest_cadence",
-            "#locale": "locale",
-            "#topics": "topics",
-            "#slot": DIGEST_SLOT,
-        }
+        expression = "SET " + ", ".join([*sets, "#updated = :at"]) + " ADD " + ", ".join([*add, "#revision :bump"])
+        if remove:
+            expression += " REMOVE " + ", ".join(remove)
         try:
             response = self.client.update_item(
                 TableName=self.table,
                 Key={"id": {"S": employee_id}},
                 UpdateExpression=expression,
                 ConditionExpression="attribute_exists(id)",  # an update must never create a half employee
-                ExpressionAttributeNames={name: names[name] for name in names if name in expression},
-                ExpressionAttributeValues=to_item(values),
+                ExpressionAttributeNames={name: _NAMES[name] for name in _NAMES if name in expression},
+                ExpressionAttributeValues=to_item({**values, ":bump": 1}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -279,14 +348,15 @@ class EmployeeStore:
     def _keep_digest_slot(self, employee: Employee, stored: str | None) -> None:
         """Fix the digest slot after a partial update changed who the employee is to the planner.
 
-        Conditional on ``updated_at``: if someone wrote the employee since, that write set its own slot.
+        Conditional on ``revision``: if someone wrote the employee since, that write set its own slot. (The
+        fix itself leaves the revision alone: it changes nothing an import merges.)
         """
         from botocore.exceptions import ClientError
 
         wanted = digest_slot(employee)
         if wanted == stored:
             return
-        values: dict[str, Any] = {":at": {"S": employee.updated_at}}
+        values: dict[str, Any] = {":seen": {"N": str(employee.revision)}}
         if wanted:
             values[":slot"] = {"S": wanted}
         try:
@@ -294,8 +364,8 @@ class EmployeeStore:
                 TableName=self.table,
                 Key={"id": {"S": employee.id}},
                 UpdateExpression="SET #slot = :slot" if wanted else "REMOVE #slot",
-                ConditionExpression="#updated = :at",
-                ExpressionAttributeNames={"#slot": DIGEST_SLOT, "#updated": "updated_at"},
+                ConditionExpression=_AT_REVISION[employee.revision == 0],
+                ExpressionAttributeNames={"#slot": DIGEST_SLOT, "#revision": "revision"},
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:

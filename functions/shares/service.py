@@ -1,4 +1,11 @@
-"""The share entry point: verify the signed link, record the share, hand back the intent URL."""
+"""The share entry point: verify the signed link, record the share, hand back the intent URL.
+
+A share link carries the employee's ``token_version`` (``v=``, left out at version 0, so links from before
+versions keep working): when an admin revokes the employee's tokens, the share links of old digests and of
+the site stop working too (403), since whoever holds a forwarded digest could otherwise keep sharing in the
+employee's name. The check reuses the GetItem that already looks up the employee. Short links already
+posted are public and stay: they keep redirecting and counting (the redirect path reads nothing more).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ from functions.links.destinations import with_utm
 from functions.links.store import LinkStore, ShortLink
 from functions.secrets import derived_key
 from functions.shares.intents import intent_url
-from functions.signing import sign, verify
+from functions.signing import SignatureError, sign, verify
 
 PURPOSE = "share"
 
@@ -35,19 +42,33 @@ class Share:
     intent_url: str
 
 
-def share_path(employee_id: str, content_id: str, network: str, expires_at: int | None = None) -> str:
-    """The signed, expiring path that shares one item on one network as one employee."""
+def share_path(
+    employee_id: str, content_id: str, network: str, expires_at: int | None = None, *, token_version: int = 0
+) -> str:
+    """The signed, expiring path that shares one item on one network as one employee (at their token version)."""
     if network not in NETWORKS:
         raise UnsupportedNetworkError(network)
     if expires_at is None:
         expires_at = int(time.time()) + settings().share_link_ttl_days * 86400
-    sig = sign(derived_key(PURPOSE), PURPOSE, (employee_id, content_id, network), expires_at)
+    values = _signed(employee_id, content_id, network, token_version)
+    query = {"exp": expires_at, "sig": sign(derived_key(PURPOSE), PURPOSE, values, expires_at)}
+    if token_version:
+        query["v"] = token_version
     path = "/share/" + "/".join(quote(part, safe="") for part in (employee_id, content_id, network))
-    return f"{path}?{urlencode({'exp': expires_at, 'sig': sig})}"
+    return f"{path}?{urlencode(query)}"
 
 
-def share_url(employee_id: str, content_id: str, network: str, expires_at: int | None = None) -> str:
-    return settings().api_base_url + share_path(employee_id, content_id, network, expires_at)
+def share_url(
+    employee_id: str, content_id: str, network: str, expires_at: int | None = None, *, token_version: int = 0
+) -> str:
+    return settings().api_base_url + share_path(
+        employee_id, content_id, network, expires_at, token_version=token_version
+    )
+
+
+def _signed(employee_id: str, content_id: str, network: str, token_version: int) -> tuple[str, ...]:
+    base = (employee_id, content_id, network)
+    return (*base, str(token_version)) if token_version else base
 
 
 def share(
@@ -57,14 +78,23 @@ def share(
     expires_at: str | None,
     signature: str | None,
     now: datetime | None = None,
+    token_version: str | None = None,
 ) -> Share:
-    """Raise SignatureError, UnsupportedNetworkError or ShareTargetNotFoundError, or record the share."""
-    verify(derived_key(PURPOSE), PURPOSE, (employee_id, content_id, network), expires_at, signature)
+    """Raise SignatureError, UnsupportedNetworkError or ShareTargetNotFoundError, or record the share.
+
+    ``token_version`` is the link's ``v`` parameter (absent at version 0).
+    """
+    version = int(token_version) if token_version and token_version.isdecimal() and len(token_version) < 10 else 0
+    if token_version and not version:
+        raise SignatureError("malformed", "This link is damaged. Use the link from your email.")
+    verify(derived_key(PURPOSE), PURPOSE, _signed(employee_id, content_id, network, version), expires_at, signature)
     if network not in NETWORKS:
         raise UnsupportedNetworkError(network)
     employee = EmployeeStore().get(employee_id)
     if employee is None or not employee.active:
         raise ShareTargetNotFoundError("This share link belongs to someone who is no longer part of the programme.")
+    if employee.token_version != version:
+        raise SignatureError("revoked", "This share link was withdrawn. The next digest brings new ones.")
     content = ContentStore().get(content_id)
     if content is None or not content.is_shareable:
         raise ShareTargetNotFoundError("This item is no longer available for sharing.")

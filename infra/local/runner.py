@@ -271,6 +271,7 @@ class Runner:
             self.moto.stop()
 
     def banner(self) -> str:
+        from functions.digest.preferences import preferences_url
         from functions.directory.model import employee_id_for
         from functions.directory.store import EmployeeStore
         from functions.directory.tokens import employee_token
@@ -295,9 +296,15 @@ class Runner:
         people = EmployeeStore().get_many([employee_id_for(row["email"]) for row in data["employees"][:3]])
         content = data["content"][-2]["id"]
         first = people[employee_id_for(data["employees"][0]["email"])]
-        lines.append(f"Employee token for {first.name} (Authorization: Employee …): {employee_token(first.id)}")
+        token = employee_token(first.id, first.token_version)
+        lines.append(f"Employee token for {first.name} (Authorization: Employee …): {token}")
+        lines.append(f"Email preferences of {first.name}: {preferences_url(first.id, first.token_version)}")
+        for employee in people.values():  # the digest's site link: the site becomes theirs in that browser
+            site = f"{base}/{employee.locale}/#t={employee_token(employee.id, employee.token_version)}"
+            lines.append(f"Site as {employee.name}: {site}")
         for employee in people.values():
-            lines.append(f"Share as {employee.name} ({employee.team}): {share_url(employee.id, content, 'linkedin')}")
+            url = share_url(employee.id, content, "linkedin", token_version=employee.token_version)
+            lines.append(f"Share as {employee.name} ({employee.team}): {url}")
         return "\n".join(lines)
 
 

@@ -11,22 +11,46 @@
   function keep(token) { try { window.localStorage.setItem(KEY, token); } catch (e) { /* private mode */ } }
   function forget() { try { window.localStorage.removeItem(KEY); } catch (e) { /* private mode */ } }
 
+  // Tokens are <employee>[.<version>].<expiry>.<signature>: whose, and until when, can be read here.
+  function owner(token) { return String(token).split(".")[0]; }
+  function expired(token) {
+    var parts = String(token).split(".");
+    return !(Number(parts[parts.length - 2]) > Date.now() / 1000);
+  }
+
   // 1. A token in the fragment (never sent to any server) is kept, then removed from the address bar.
+  //    The same person's newer token replaces the kept one silently; someone else's only if they say so.
   var match = /(?:^#|&)t=([^&]+)/.exec(window.location.hash);
+  var offered = null;
   if (match) {
     var given = match[1];
     try { given = decodeURIComponent(given); } catch (e) { /* kept as it came; the API will judge it */ }
-    keep(given);
+    var current = stored();
+    if (current && owner(current) !== owner(given) && !expired(current)) offered = given;
+    else keep(given);
     history.replaceState(null, "", window.location.pathname + window.location.search);
   }
 
-  // The language picker forwards to the browser's language.
+  // The language picker forwards to the browser's language (a token still to ask about goes along).
   if (root.hasAttribute("data-root")) {
-    var offered = Array.prototype.map.call(document.querySelectorAll("[data-locale]"), function (a) { return a.getAttribute("data-locale"); });
+    var locales = Array.prototype.map.call(document.querySelectorAll("[data-locale]"), function (a) { return a.getAttribute("data-locale"); });
     var wanted = (navigator.languages || [navigator.language || "en"]).map(function (l) { return String(l).slice(0, 2).toLowerCase(); });
-    var chosen = wanted.filter(function (l) { return offered.indexOf(l) >= 0; })[0] || "en";
-    window.location.replace("/" + chosen + "/");
+    var chosen = wanted.filter(function (l) { return locales.indexOf(l) >= 0; })[0] || "en";
+    window.location.replace("/" + chosen + "/" + (offered ? "#t=" + encodeURIComponent(offered) : ""));
     return;
+  }
+
+  // Someone else's link on a browser that shares in another person's name (a forwarded digest, a shared
+  // computer): ask. Until they switch, the page stays personal to the one kept here.
+  var dialog = document.getElementById("switch-person");
+  if (offered && dialog && typeof dialog.showModal === "function") {
+    dialog.querySelector('[data-switch="replace"]').addEventListener("click", function () {
+      keep(offered);
+      dialog.close();
+      window.location.reload();
+    });
+    dialog.querySelector('[data-switch="keep"]').addEventListener("click", function () { dialog.close(); });
+    dialog.showModal();
   }
 
   function notice(kind) {

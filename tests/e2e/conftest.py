@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -37,6 +38,8 @@ class RunningChorus:
     state_dir: Path
     admin_token: str = ""
     employee_token: str = ""
+    preferences_url: str = ""
+    site_links: dict[str, str] = field(default_factory=dict)  # name -> the site with their token (#t=)
     share_urls: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
 
@@ -84,6 +87,10 @@ def start_chorus(state_dir: Path, port: int | None = None, timeout: float = 120)
             running.admin_token = match.group(1)
         if match := re.match(r"Employee token for .*: (\S+)$", line):
             running.employee_token = match.group(1)
+        if match := re.match(r"Email preferences of .*: (http://\S+)$", line):
+            running.preferences_url = match.group(1)
+        if match := re.match(r"Site as (.+?): (http://\S+)$", line):
+            running.site_links[match.group(1)] = match.group(2)
         if match := re.match(r"Share as .*: (http://\S+/share/\S+)$", line):
             running.share_urls.append(match.group(1))
             if len(running.share_urls) == 3:
@@ -115,6 +122,17 @@ def chorus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningChorus]:
     yield running
     if running.process.poll() is None:
         running.stop()
+
+
+def show_name(chorus: RunningChorus, show: bool, token: str | None = None) -> None:
+    """The employee (the runner's demo employee unless ``token`` says otherwise) shows or hides their name."""
+    request = urllib.request.Request(
+        f"{chorus.base}/api/me/name-visibility",
+        data=json.dumps({"show_name": show}).encode(),
+        headers={"Authorization": f"Employee {token or chorus.employee_token}", "Content-Type": "application/json"},
+        method="PUT",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 CHROMIUM_ARGS = [

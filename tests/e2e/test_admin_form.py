@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RunningChorus
+from tests.e2e.conftest import RunningChorus, show_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -239,6 +239,27 @@ def test_an_admin_imports_employees_and_reads_the_report(admin: Any, chorus: Run
     page.get_by_role("button", name="Import", exact=True).click()
     page.locator("#f-csv-error").wait_for()
     assert error_for(page, "f-csv").startswith("CSV file:")
+
+
+def test_the_import_report_names_the_choices_the_employees_made_themselves(admin: Any, chorus: RunningChorus) -> None:
+    show_name(chorus, True)  # Anna (the demo employee whose token the runner prints) chooses to appear by name ...
+    # ... and HR's export says to hide her: her choice stands, and the report says so.
+    csv = b"email,name,team,show_name\nanna.kowalska@example.com,Anna Kowalska,Marketing,no\n"
+    page = admin
+    page.get_by_label("Import the valid rows and list the others").check()
+    page.get_by_label("CSV file").set_input_files({"name": "hr.csv", "mimeType": "text/csv", "buffer": csv})
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.locator("#directory-report-title", has_text="Imported all 1 row").wait_for()
+    assert page.locator("#directory-report-counts").inner_text() == "0 created, 0 updated, 1 unchanged."
+    kept = page.get_by_role("table", name="Kept the employee's own choice").locator("tbody tr")
+    assert kept.count() == 1
+    assert [cell.strip() for cell in kept.first.locator("td").all_inner_texts()] == [
+        "2",
+        "anna.kowalska@example.com",
+        "show_name: yes",
+    ]
+    board = json.load(urllib.request.urlopen(f"{chorus.base}/api/leaderboard?period=all&limit=100", timeout=10))
+    assert "Anna Kowalska" in [entry["employee"] for entry in board["entries"]]
 
 
 def test_an_admin_moderates_an_employee_suggestion(admin: Any, chorus: RunningChorus) -> None:

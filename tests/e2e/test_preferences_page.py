@@ -14,8 +14,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 def test_an_employee_moves_their_digest_to_friday_picks_a_topic_then_unsubscribes(
     browser: Any, chorus: RunningChorus
 ) -> None:
-    # The digest's "Email preferences" link is <api>/preferences?token=<employee token> (preferences_url).
-    url = f"{chorus.base}/preferences?token={chorus.employee_token}"
+    # The digest's "Email preferences" link: <api>/preferences?token=<its own 7-day token> (preferences_url).
+    url = chorus.preferences_url
+    assert url.startswith(f"{chorus.base}/preferences?token=")
     context = browser.new_context(viewport={"width": 375, "height": 800})
     page = context.new_page()
     response = page.goto(url)
@@ -23,8 +24,10 @@ def test_an_employee_moves_their_digest_to_friday_picks_a_topic_then_unsubscribe
     assert response.headers["referrer-policy"] == "no-referrer"
     assert page.locator("html").get_attribute("lang") == "pl"  # the demo employee reads Polish
 
-    before = {"cadence": page.locator("input[name=cadence]:checked").get_attribute("value"),
-              "weekday": page.locator("#weekday").input_value()}
+    before = {
+        "cadence": page.locator("input[name=cadence]:checked").get_attribute("value"),
+        "weekday": page.locator("#weekday").input_value(),
+    }
     topic = page.locator("input[name=topics]:not(:checked)").first  # one of the library's topics
     chosen = topic.get_attribute("value")
     page.check("input[name=cadence][value=weekly]")

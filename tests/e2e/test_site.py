@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RunningChorus, fetch
+from tests.e2e.conftest import RunningChorus, fetch, show_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -204,6 +204,7 @@ def test_pages_have_no_serious_accessibility_violations(chorus: RunningChorus, p
         assert serious == [], f"{path}: {serious}"
     # With what the script adds: the employee's standing, and the notice for a token that failed.
     for fragment, shown in ((f"#t={chorus.employee_token}", "#me"), ("#t=forged.1.x", "#notice")):
+        page.evaluate("localStorage.clear()")  # the forged token is nobody's: with Anna's kept, the page would ask
         page.goto(f"{chorus.base}/lt/leaderboard/?at={time.monotonic()}{fragment}")
         page.locator(shown).wait_for(state="visible")
         violations = axe.run(page).response["violations"]
@@ -265,21 +266,12 @@ def test_site_objects_carry_their_type_and_cache_policy(chorus: RunningChorus) -
 
 
 def test_a_name_hidden_leaves_the_public_leaderboard_within_seconds(chorus: RunningChorus, page: Any) -> None:
-    def show_name(show: bool) -> None:
-        request = urllib.request.Request(
-            f"{chorus.base}/api/me/name-visibility",
-            data=json.dumps({"show_name": show}).encode(),
-            headers={"Authorization": f"Employee {chorus.employee_token}", "Content-Type": "application/json"},
-            method="PUT",
-        )
-        urllib.request.urlopen(request, timeout=10).close()
-
     def board_text() -> str:
         page.goto(f"{chorus.base}/en/leaderboard/?at={time.monotonic()}")
         return page.locator("section.board").first.inner_text()
 
     assert "Anna Kowalska" in board_text()
-    show_name(False)
+    show_name(chorus, False)
     try:
         deadline = time.monotonic() + 30  # the directory's stream rebuilds the site; no schedule, no manual build
         while "Anna Kowalska" in board_text() and time.monotonic() < deadline:
@@ -287,4 +279,61 @@ def test_a_name_hidden_leaves_the_public_leaderboard_within_seconds(chorus: Runn
         text = board_text()
         assert "Anna Kowalska" not in text and "Anonymous colleague" in text
     finally:
-        show_name(True)
+        show_name(chorus, True)
+
+
+def test_someone_elses_digest_link_takes_over_only_when_the_person_says_so(chorus: RunningChorus, page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    anna, piotr = (chorus.site_links[name].replace("/pl/", "/en/") for name in ("Anna Kowalska", "Piotr Nowak"))
+    anna_token, piotr_token = (link.split("#t=", 1)[1] for link in (anna, piotr))
+    dialog = page.get_by_role("dialog", name="Share in a different name?")
+
+    def open_link(link: str) -> None:  # a new query each time: a fragment alone would not load the page again
+        page.goto(link.replace("/#t=", f"/?at={time.monotonic()}#t="))
+
+    def kept() -> str:
+        return page.evaluate("localStorage.getItem('chorus.token')")
+
+    def standing_of(name: str) -> None:
+        page.locator("#me").wait_for(state="visible")
+        assert name in page.locator("#me").inner_text()
+
+    # Her own newer link replaces her older token without a word.
+    page.goto(f"{chorus.base}/en/")
+    page.evaluate(f"localStorage.setItem('chorus.token', '{anna_token.split('.')[0]}.{int(time.time()) + 3600}.old')")
+    open_link(anna)
+    standing_of("Anna Kowalska")
+    assert kept() == anna_token and not dialog.is_visible()
+
+    # A colleague's link (a forwarded digest, a shared computer): asked first, and the page stays hers meanwhile.
+    open_link(piotr)
+    dialog.wait_for()
+    assert urlsplit(page.url).fragment == ""  # the other token left the address bar all the same
+    assert page.evaluate("document.activeElement.getAttribute('data-switch')") == "keep"  # the safe answer first
+    violations = Axe().run(page).response["violations"]
+    assert [(v["id"], v["impact"]) for v in violations if v["impact"] in SERIOUS] == []
+    dialog.get_by_role("button", name="Keep it as it is").click()
+    assert not dialog.is_visible() and kept() == anna_token
+    standing_of("Anna Kowalska")
+
+    open_link(piotr)
+    dialog.get_by_role("button", name="Switch to the link I opened").click()
+    standing_of("Piotr Nowak")  # the page came back as his
+    assert kept() == piotr_token and not dialog.is_visible()
+
+    open_link(anna)  # Escape closes the question: nothing changes
+    dialog.wait_for()
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible() and kept() == piotr_token
+
+    # Someone else's expired token is not worth a question.
+    page.evaluate(f"localStorage.setItem('chorus.token', '{piotr_token.split('.')[0]}.1000.old')")
+    open_link(anna)
+    standing_of("Anna Kowalska")
+    assert kept() == anna_token and not dialog.is_visible()
+
+    page.goto(f"{chorus.base}/pl/")  # the question speaks the page's language
+    page.evaluate(f"localStorage.setItem('chorus.token', '{piotr_token}')")
+    open_link(anna.replace("/en/", "/pl/"))
+    page.get_by_role("dialog", name="Udostępniać w imieniu innej osoby?").wait_for()

@@ -117,11 +117,11 @@ def test_a_due_employee_gets_one_localised_digest_and_a_rerun_sends_nothing(
     shares = [a["href"] for a in page.find_all("a", href=True) if "/share/" in a["href"]]
     assert shares and all(urlsplit(href).path.startswith(f"/share/{people[0].id}/") for href in shares)
     # The site link lands her on the Polish site, her signed token in the fragment (kept by the site's script).
-    from functions.directory.tokens import employee_from_token
+    from functions.directory.tokens import current_employee
 
     [site] = [a["href"] for a in page.find_all("a", href=True) if a["href"].startswith("https://site.example.org/")]
     assert site.startswith("https://site.example.org/pl/#t=")
-    assert employee_from_token(site.split("#t=", 1)[1]) == people[0].id
+    assert current_employee(site.split("#t=", 1)[1]).id == people[0].id
     ivan = next(m for to, m in mail.items() if "ivan@example.com" in to)
     ivan_page = BeautifulSoup(ivan.get_body(("html",)).get_content(), "html.parser")  # type: ignore[union-attr]
     assert "<b>Петров</b>" in ivan_page.get_text()  # his name, as he typed it: shown, never markup

@@ -141,7 +141,7 @@ def test_the_index_follows_the_directory(dynamodb_calls: Counter[str]) -> None:
     assert _slot("ada") is None
     store.put(person("ada", "Asia/Kolkata", "daily"))
     assert _slot("ada") == "Asia/Kolkata#daily"
-    store.set_show_name("ada", False, "2026-03-02T00:00:00+00:00")
+    store.record_own_choices("ada", {"show_name": False}, "2026-03-02T00:00:00+00:00")
     assert _slot("ada") == "Asia/Kolkata#daily"
     store.deactivate("ada", keep_on_leaderboard=False, at="2026-03-03T00:00:00+00:00")
     assert _slot("ada") is None

@@ -136,6 +136,7 @@ def test_the_report_serialises_for_the_api() -> None:
         "written_lines": [],
         "unwritten_lines": [],
         "error": None,
+        "choices_kept": [],
     }
 
 

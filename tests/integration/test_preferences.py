@@ -26,7 +26,7 @@ from functions.digest.preferences import (
 )
 from functions.directory.model import Employee, employee_id_for
 from functions.directory.store import EmployeeStore
-from functions.directory.tokens import employee_token
+from functions.directory.tokens import employee_token, preferences_token
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -85,7 +85,7 @@ def stored(employee: Employee) -> dict[str, Any]:
 
 
 def save(client: Any, employee: Employee, **fields: Any) -> Any:
-    form = {"token": employee_token(employee.id), "cadence": "daily", "weekday": "monday", "language": "pl",
+    form = {"token": preferences_token(employee.id), "cadence": "daily", "weekday": "monday", "language": "pl",
             "other_topics": "", **fields}
     return client.http.post("/preferences", headers=FORM, body=urlencode(form, doseq=True))
 
@@ -96,6 +96,8 @@ def save(client: Any, employee: Employee, **fields: Any) -> Any:
 def test_the_digest_links_carry_signed_tokens_for_their_purpose(aws: None) -> None:
     base = settings().api_base_url
     assert preferences_url("emp1").startswith(f"{base}/preferences?token=emp1.")
+    logged = unquote(parse_qs(urlsplit(preferences_url("emp1")).query)["token"][0])  # a query string gets logged:
+    assert 6 * 86400 < int(logged.split(".")[1]) - time.time() <= 7 * 86400  # a week, not the employee token's 90 days
     token = unquote(parse_qs(urlsplit(unsubscribe_url("emp1")).query)["token"][0])
     assert unsubscribe_url("emp1").startswith(f"{base}/unsubscribe?token=")
     assert employee_from_unsubscribe_token(token) == "emp1"
@@ -204,10 +206,11 @@ def test_a_bounce_recorded_meanwhile_is_not_overwritten_by_a_save(client: Any, o
 @pytest.mark.parametrize(
     ("token", "words"),
     [
-        (lambda e: employee_token(e.id)[:-2] + "xx", "uszkodzony"),
-        (lambda e: employee_token(e.id, expires_at=PAST), "wygasł"),
+        (lambda e: preferences_token(e.id)[:-2] + "xx", "uszkodzony"),
+        (lambda e: preferences_token(e.id, expires_at=PAST), "wygasł"),
         (lambda e: "", "niekompletny"),
         (lambda e: unsubscribe_token(e.id), "uszkodzony"),  # another purpose's token opens nothing here
+        (lambda e: employee_token(e.id), "uszkodzony"),  # nor does the 90-day employee token
     ],
 )
 def test_a_bad_link_gets_a_gentle_page_in_the_readers_language(

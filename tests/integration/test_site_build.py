@@ -138,7 +138,7 @@ def test_leaderboards_rank_people_highlight_three_and_hide_who_opted_out(demo: A
 
     hidden = EmployeeStore().get(employee_id_for("anna.kowalska@example.com"))
     assert hidden is not None
-    EmployeeStore().set_show_name(hidden.id, False, "2026-11-29T00:00:00Z")
+    EmployeeStore().record_own_choices(hidden.id, {"show_name": False}, "2026-11-29T00:00:00Z")
     rebuild(FolderWriter(tmp_path))
     board = (tmp_path / "en" / "leaderboard" / "index.html").read_text()
     week = board.split('id="board-week"')[1].split("</section>")[0]
