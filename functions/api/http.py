@@ -118,7 +118,8 @@ def in_our_words(request: Any, response: Response, routes: dict[str, dict[str, A
     body = response.body if isinstance(response.body, dict) else {}
     code, message = body.get("Code"), body.get("Message", "")
     if code == "MethodNotAllowedError":
-        allowed = response.headers.get("Allow", "")
+        allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
+        response.headers["Allow"] = allowed
         fields = {"method": f"{request.method} is not allowed here; use {allowed}"}
     elif code == "UnsupportedMediaType":
         route = routes.get(request.path, {}).get(request.method)
