@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr, field_validator
 from pydantic_core import PydanticCustomError
 
 Language = Literal["en", "pl", "lt", "ru"]
@@ -13,6 +13,16 @@ Kind = Literal["company", "third_party"]
 StoredStatus = Literal["draft", "published", "archived"]
 Status = Literal["draft", "scheduled", "published", "expired", "archived"]
 Network = Literal["linkedin", "x", "facebook", "whatsapp", "email"]
+
+
+def _iso_text(value: Any) -> Any:
+    """pydantic reads a number as a Unix time; the API takes dates as ISO 8601 text only (0 is not 1970)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("iso_datetime", "must be an ISO 8601 date-time, e.g. 2026-11-22T09:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 def _kept(**constraints: Any) -> Any:
@@ -49,8 +59,8 @@ class ContentFields(Strict):
         description="Suggested texts per network (linkedin, x, facebook, whatsapp, email, or default), "
         "several variants each; checked against each network's limit with the link counted",
     )
-    publish_start: datetime | None = Field(None, description="ISO 8601; defaults to now")
-    publish_end: datetime | None = Field(None, description="ISO 8601; the item expires then")
+    publish_start: IsoDateTime | None = Field(None, description="ISO 8601; defaults to now")
+    publish_end: IsoDateTime | None = Field(None, description="ISO 8601; the item expires then")
 
 
 class ContentCreate(ContentFields):
@@ -93,8 +103,8 @@ class ContentUpdate(Strict):
     important: StrictBool = _kept()
     status: StoredStatus = _kept()
     share_texts: dict[StrictStr, list[StrictStr]] = _kept()
-    publish_start: datetime = _kept()
-    publish_end: datetime | None = Field(None, description="null: the item never expires")
+    publish_start: IsoDateTime = _kept()
+    publish_end: IsoDateTime | None = Field(None, description="null: the item never expires")
 
     @field_validator(
         "url",

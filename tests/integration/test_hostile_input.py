@@ -197,6 +197,18 @@ def test_null_clears_the_image_the_campaign_and_the_end_of_the_window(client: An
     assert (item["image_url"], item["campaign"], item["publish_end"]) == (None, None, None)
 
 
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_a_number_is_not_a_date(client: Any, value: Any) -> None:
+    """pydantic alone reads 0 as 1970-01-01: an item that expired before it was written, silently."""
+    from functions.admin.tokens import AdminTokenStore
+
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {AdminTokenStore().create('t')}"}
+    body = {"url": "https://www.example.com/a", "title": "A", "publish_end": value}
+    response = client.http.post("/api/admin/content", headers=headers, body=json.dumps(body))
+    assert response.status_code == 400
+    assert response.json_body["fields"] == {"publish_end": "must be an ISO 8601 date-time, e.g. 2026-11-22T09:00:00Z"}
+
+
 def test_chalice_s_own_refusals_speak_the_api_s_error_shape(client: Any) -> None:
     wrong_type = client.http.post("/api/suggestions", headers={"Content-Type": "text/plain"}, body=b"{}")
     assert wrong_type.status_code == 415
@@ -225,6 +237,7 @@ class Hostile:
     path: str
     headers: dict[str, str]
     body: bytes = b""
+    schema_refuses: bool = False  # the body breaks the request schema /api/openapi.json publishes
 
 
 @dataclass
@@ -452,10 +465,12 @@ def hostile_requests(arena: Arena, method: str, path: str, content_types: list[s
         yield Hostile(f"body {raw[:20]!r}", url(), {**headers, "Content-Type": "application/json"}, raw)
     if isinstance(example, dict):
         fields = _properties(arena.document, operation)
+        refused = _refused_by_schema(arena.document, operation)
         for field in fields:
             for value in FIELD_VALUES:
-                changed = json.dumps({**example, field: value}).encode()
-                yield Hostile(f"{field}={json.dumps(value)[:20]}", url(), headers, changed)
+                changed = {**example, field: value}
+                what = f"{field}={json.dumps(value)[:20]}"
+                yield Hostile(what, url(), headers, json.dumps(changed).encode(), refused(changed))
         yield Hostile("every field null", url(), headers, json.dumps(dict.fromkeys(fields)).encode())
         yield Hostile("an unknown field", url(), headers, json.dumps({**example, "zzz": 1}).encode())
 
@@ -497,6 +512,15 @@ def _example(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, A
         return None
     assert schema.get("examples"), f"{schema['title']} needs an example in its model_config"
     return dict(schema["examples"][0])
+
+
+def _refused_by_schema(document: dict[str, Any], operation: dict[str, Any]) -> Any:
+    """Whether a body breaks the operation's published request schema (its $refs resolved in the document)."""
+    from jsonschema import Draft202012Validator
+
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    validator = Draft202012Validator({**document, "$ref": ref})
+    return lambda body: not validator.is_valid(body)
 
 
 def _properties(document: dict[str, Any], operation: dict[str, Any]) -> list[str]:
@@ -594,6 +618,8 @@ def _problem(arena: Arena, method: str, case: Hostile) -> str | None:
     except Exception as exc:  # noqa: BLE001 - the test client re-raises what would be a 500
         return f"raised {exc!r}"
     problem = judge(case, response)
+    if problem is None and case.schema_refuses and response.status_code < 400:
+        problem = f"{response.status_code}: accepted a body the published schema refuses"
     if problem is None and response.status_code >= 400 and arena.written:
         problem = f"{response.status_code} but wrote: {', '.join(arena.written)}"
     return problem
