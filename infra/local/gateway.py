@@ -80,6 +80,20 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             return False
         return True
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, a URI over 64 KB, too many headers) in the
+        API's error shape rather than an HTML page; the connection closes, as http.server always does here."""
+        short, long = self.responses.get(code, ("Error", ""))
+        body = json.dumps({"error": message or short, "fields": {"request": explain or long}}).encode()
+        self.close_connection = True
+        self.send_response(code, message)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
     def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
         return dict(self.headers), self._body
 

@@ -174,3 +174,21 @@ def test_a_body_whose_framing_cannot_be_trusted_is_refused_and_the_connection_cl
     assert response_headers["connection"] == "close"
     assert field in json.loads(answer_body)["fields"]
     assert connection.closed_by_server()
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status"),
+    [
+        (b"GET /api/feed?topic=a b c HTTP/1.1", 400),  # a space inside the target
+        (b"GET /api/feed?topic=" + b"x" * 70_000 + b" HTTP/1.1", 414),
+    ],
+)
+def test_a_request_http_server_cannot_parse_gets_a_json_error_and_a_closed_connection(
+    connection: Connection, request_line: bytes, status: int
+) -> None:
+    connection.sock.sendall(request_line + b"\r\nHost: localhost\r\n\r\n")
+    answer, headers, body = connection.response()
+    assert answer == status
+    assert headers["content-type"] == "application/json" and headers["connection"] == "close"
+    assert set(json.loads(body)) == {"error", "fields"}
+    assert connection.closed_by_server()

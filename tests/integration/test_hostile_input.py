@@ -237,7 +237,7 @@ class Hostile:
     path: str
     headers: dict[str, str]
     body: bytes = b""
-    schema_refuses: bool = False  # the body breaks the request schema /api/openapi.json publishes
+    schema_refuses: bool = False  # the request breaks the schema /api/openapi.json publishes
 
 
 @dataclass
@@ -430,9 +430,14 @@ def hostile_requests(arena: Arena, method: str, path: str, content_types: list[s
     for name in params:
         for value in PATH_VALUES:
             yield Hostile(f"path {name}={value[:20]}", url({name: value}), headers, body)
-    for name in [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]:
+    for parameter in [p for p in operation.get("parameters", []) if p["in"] == "query"]:
+        name, schema = parameter["name"], parameter["schema"]
         for value in QUERY_VALUES:
             yield Hostile(f"query {name}={value[:20]}", url(**{name: value}), headers, body)
+        for bound, step in (("minimum", -1), ("maximum", 1)):  # just outside the published range
+            if bound in schema:
+                outside = str(schema[bound] + step)
+                yield Hostile(f"query {name}={outside}", url(**{name: outside}), headers, body, schema_refuses=True)
         repeated = url(**{name: "1"}).replace(f"{name}=1", f"{name}=1&{name}=2")
         yield Hostile(f"query {name} repeated", repeated, headers, body)
     yield Hostile("unknown query parameter", url(zzz="1"), headers, body)
@@ -619,7 +624,7 @@ def _problem(arena: Arena, method: str, case: Hostile) -> str | None:
         return f"raised {exc!r}"
     problem = judge(case, response)
     if problem is None and case.schema_refuses and response.status_code < 400:
-        problem = f"{response.status_code}: accepted a body the published schema refuses"
+        problem = f"{response.status_code}: accepted a request the published schema refuses"
     if problem is None and response.status_code >= 400 and arena.written:
         problem = f"{response.status_code} but wrote: {', '.join(arena.written)}"
     return problem
