@@ -19,12 +19,15 @@ a known path to the app (``x-amazon-apigateway-any-method`` in infra/template.ya
 from __future__ import annotations
 
 import json
+import re
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+_DECIMAL = re.compile(r"[0-9]{1,12}")  # not str.isdigit, which takes "²"
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")  # not int(x, 16), which takes "-5" and "0x5"
 
 
 class RefusedError(LocalGatewayException):
@@ -117,7 +120,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         declared = self.headers.get("Content-Length")
         if declared is None:
             return None
-        if not declared.strip().isdigit():
+        if not _DECIMAL.fullmatch(declared.strip()):
             raise RefusedError(400, _error("invalid Content-Length", "Content-Length", "must be a whole number"))
         length = int(declared)
         if length > MAX_BODY_BYTES:
@@ -128,10 +131,9 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         body = b""
         while True:
             size_line = self.rfile.readline(100).split(b";", 1)[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise RefusedError(400, _error("invalid chunked body", "body", "is not in chunks")) from None
+            if not _HEX.fullmatch(size_line):
+                raise RefusedError(400, _error("invalid chunked body", "body", "is not in chunks"))
+            size = int(size_line, 16)
             if len(body) + size > MAX_BODY_BYTES:
                 raise gateway_response("BodyTooLargeResponse")
             if size == 0:

@@ -30,7 +30,7 @@ class Connection:
         lines = [f"{method} {path} HTTP/1.1", "Host: localhost", *(f"{k}: {v}" for k, v in (headers or {}).items())]
         if body and not any(k.lower() in ("content-length", "transfer-encoding") for k in headers or {}):
             lines.append(f"Content-Length: {len(body)}")
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
     def response(self, head: bool = False) -> tuple[int, dict[str, str], bytes]:
         """The next response: status, headers and (unless it answers a HEAD) the body its length announces."""
@@ -161,8 +161,10 @@ def test_a_chunked_body_is_read_as_its_chunks(chorus: RunningChorus, connection:
     [
         ({"Content-Length": "ten"}, b"", 400, "Content-Length"),
         ({"Content-Length": "-5"}, b"", 400, "Content-Length"),
+        ({"Content-Length": "\u00b2"}, b"", 400, "Content-Length"),  # a digit to str.isdigit
         ({"Content-Length": str(11 * 1024 * 1024)}, b"", 413, "body"),
         ({"Transfer-Encoding": "chunked"}, b"zz\r\n", 400, "body"),  # not a chunk size
+        ({"Transfer-Encoding": "chunked"}, b"-5\r\n", 400, "body"),  # a chunk size to int(x, 16)
     ],
 )
 def test_a_body_whose_framing_cannot_be_trusted_is_refused_and_the_connection_closed(
