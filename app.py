@@ -45,6 +45,11 @@ def observe(event: Any, get_response: Any) -> Any:
         observability.flush()
 
 
+@app.middleware("http")
+def guard(event: Any, get_response: Any) -> Response:
+    return http.guard(event, get_response, app.routes)
+
+
 # --- public: the short link ------------------------------------------------------------------------
 
 

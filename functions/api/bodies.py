@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 MAX_BODY_BYTES = 1_000_000
 Model = TypeVar("Model", bound=BaseModel)
@@ -25,9 +25,11 @@ def parse_body(model: type[Model], raw: bytes | None) -> Model:
     if len(raw) > MAX_BODY_BYTES:
         raise BodyError(413, "request body too large", {"body": f"must be at most {MAX_BODY_BYTES} bytes"})
     try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise BodyError(400, "request body is not valid JSON", {"body": "must be a JSON object"}) from None
+        # pydantic's own parser (jiter) stops at 200 levels of nesting and refuses invalid UTF-8, lone
+        # surrogates and NaN, where json.loads recurses until RecursionError on "[[[[…".
+        data = from_json(raw or b"{}", allow_inf_nan=False)
+    except ValueError as exc:
+        raise BodyError(400, "request body is not valid JSON", {"body": f"is not valid JSON: {exc}"}) from None
     if not isinstance(data, dict):
         raise BodyError(400, "request body must be a JSON object", {"body": "must be a JSON object"})
     try:

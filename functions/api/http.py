@@ -104,3 +104,46 @@ def cacheable(request: Any, payload_body: Any, max_age: int) -> Response:
     if etag in (request.headers.get("if-none-match") or "").replace("W/", "").split(", "):
         return Response(body="", status_code=304, headers=headers)
     return Response(body=payload, status_code=200, headers={**headers, "Content-Type": "application/json"})
+
+
+# Every id Chorus issues is far shorter; DynamoDB refuses (ValidationException, a 500 for the caller) a
+# partition key over 2,048 bytes or a sort key over 1,024, and 256 characters stay under both in UTF-8.
+MAX_PATH_PARAMETER = 256
+
+
+def guard(request: Any, get_response: Any, routes: dict[str, dict[str, Any]]) -> Response:
+    """Around every route: a path parameter too long to be an id never reaches a store, and Chalice's own
+    refusals (405 method, 415 Content-Type, 400 Accept) answer in the API's ``{"error", "fields"}`` shape."""
+    too_long = {
+        name: f"is too long to name anything (at most {MAX_PATH_PARAMETER} characters)"
+        for name, value in (request.uri_params or {}).items()
+        if len(value) > MAX_PATH_PARAMETER
+    }
+    if too_long:
+        if request.path.startswith("/api/"):
+            return error(404, "not found", too_long)
+        from functions.pages import error_page
+
+        return html(404, error_page(404, "Not found", "There is nothing at this address."))
+    return in_our_words(request, get_response(request), routes)
+
+
+def in_our_words(request: Any, response: Response, routes: dict[str, dict[str, Any]]) -> Response:
+    """Chalice's own error bodies (``{"Code", "Message"}``) rewritten as ``{"error", "fields"}``."""
+    body = response.body if isinstance(response.body, dict) else {}
+    code, message = body.get("Code"), body.get("Message", "")
+    if code == "MethodNotAllowedError":
+        allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
+        response.headers["Allow"] = allowed
+        fields = {"method": f"{request.method} is not allowed here; use {allowed}"}
+    elif code == "UnsupportedMediaType":
+        route = routes.get(request.path, {}).get(request.method)
+        expected = " or ".join(route.content_types) if route else "application/json"
+        fields = {"Content-Type": f"must be {expected}"}
+    elif code == "BadRequest" and "Accept" in message:
+        fields = {"Accept": message}
+    else:
+        return response
+    rewritten = error(response.status_code, message[:1].lower() + message[1:], fields)
+    rewritten.headers.update({k: v for k, v in response.headers.items() if k.lower() != "content-type"})
+    return rewritten

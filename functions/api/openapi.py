@@ -99,7 +99,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "period", "query", "week (default), month or all", {"type": "string", "enum": ["week", "month", "all"]}
             ),
             Param("team", "query", "Only this team"),
-            Param("limit", "query", "1 to 100 (default 10)", {"type": "integer"}),
+            Param("limit", "query", "1 to 100 (default 10)", {"type": "integer", "minimum": 1, "maximum": 100}),
         ),
     ),
     Operation(
@@ -112,7 +112,7 @@ OPERATIONS: tuple[Operation, ...] = (
         params=(
             Param("lang", "query", "en, pl, lt or ru", {"type": "string", "enum": ["en", "pl", "lt", "ru"]}),
             Param("topic", "query", "Only items with this topic"),
-            Param("limit", "query", "1 to 50 (default 20)", {"type": "integer"}),
+            Param("limit", "query", "1 to 50 (default 20)", {"type": "integer", "minimum": 1, "maximum": 50}),
             _CURSOR,
         ),
     ),
@@ -157,7 +157,7 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400, 401),
         params=(
             Param("status", "query", "draft, scheduled, published (default), expired or archived"),
-            Param("limit", "query", "1 to 50 (default 20)", {"type": "integer"}),
+            Param("limit", "query", "1 to 50 (default 20)", {"type": "integer", "minimum": 1, "maximum": 50}),
             _CURSOR,
         ),
     ),
@@ -325,7 +325,10 @@ OPERATIONS: tuple[Operation, ...] = (
         response=schemas.SuggestionPageOut,
         admin=True,
         errors=(400, 401),
-        params=(Param("limit", "query", "1 to 100 (default 20)", {"type": "integer"}), _CURSOR),
+        params=(
+            Param("limit", "query", "1 to 100 (default 20)", {"type": "integer", "minimum": 1, "maximum": 100}),
+            _CURSOR,
+        ),
     ),
     Operation(
         "POST",
@@ -507,7 +510,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         ]
     if op.request is not None:
         out["requestBody"] = {
-            "required": True,
+            # A body whose every field has a default may be left out (it means the defaults).
+            "required": any(field.is_required() for field in op.request.model_fields.values()),
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{op.request.__name__}"}}},
         }
     if op.admin:

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic_core import PydanticCustomError
 
 Language = Literal["en", "pl", "lt", "ru"]
 Kind = Literal["company", "third_party"]
 StoredStatus = Literal["draft", "published", "archived"]
 Status = Literal["draft", "scheduled", "published", "expired", "archived"]
 Network = Literal["linkedin", "x", "facebook", "whatsapp", "email"]
+
+
+def _iso_text(value: Any) -> Any:
+    """pydantic reads a number as a Unix time; the API takes dates as ISO 8601 text only (0 is not 1970)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("iso_datetime", "must be an ISO 8601 date-time, e.g. 2026-11-22T09:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
+
+
+def _kept(**constraints: Any) -> Any:
+    """An optional field that is kept when left out, and has no null (the schema shows no default)."""
+    return Field(None, json_schema_extra=_without_default, **constraints)
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class Strict(BaseModel):
@@ -39,30 +59,71 @@ class ContentFields(Strict):
         description="Suggested texts per network (linkedin, x, facebook, whatsapp, email, or default), "
         "several variants each; checked against each network's limit with the link counted",
     )
-    publish_start: datetime | None = Field(None, description="ISO 8601; defaults to now")
-    publish_end: datetime | None = Field(None, description="ISO 8601; the item expires then")
+    publish_start: IsoDateTime | None = Field(None, description="ISO 8601; defaults to now")
+    publish_end: IsoDateTime | None = Field(None, description="ISO 8601; the item expires then")
 
 
 class ContentCreate(ContentFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://www.example.com/news/launch",
+                    "title": "Our autumn launch",
+                    "topics": ["product"],
+                    "share_texts": {"linkedin": ["Proud of this launch!"]},
+                }
+            ]
+        }
+    )
+
     id: StrictStr | None = Field(None, pattern=r"^[a-z0-9-]{3,40}$", description="Optional stable id")
 
 
 class ContentUpdate(Strict):
-    """Only the fields given change; the rest are kept."""
+    """Only the fields given change; the rest are kept.
 
-    url: StrictStr | None = Field(None, max_length=2048)
-    title: StrictStr | None = Field(None, min_length=1, max_length=300)
-    language: Language | None = None
-    summary: StrictStr | None = Field(None, max_length=1000)
-    image_url: StrictStr | None = Field(None, max_length=2048)
-    topics: list[StrictStr] | None = Field(None, max_length=20)
-    campaign: StrictStr | None = Field(None, max_length=100)
-    kind: Kind | None = None
-    important: StrictBool | None = None
-    status: StoredStatus | None = None
-    share_texts: dict[StrictStr, list[StrictStr]] | None = None
-    publish_start: datetime | None = None
-    publish_end: datetime | None = None
+    null clears image_url, campaign and publish_end, the only fields an item can be without; any other
+    field given as null is refused (400 naming it) rather than guessed at: "" clears a summary, [] the
+    topics, {} the share texts.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Our autumn launch, updated", "important": True}]}
+    )
+
+    url: StrictStr = _kept(max_length=2048)
+    title: StrictStr = _kept(min_length=1, max_length=300)
+    language: Language = _kept()
+    summary: StrictStr = _kept(max_length=1000)
+    image_url: StrictStr | None = Field(None, max_length=2048, description="null removes the image")
+    topics: list[StrictStr] = _kept(max_length=20)
+    campaign: StrictStr | None = Field(None, max_length=100, description="null: utm_campaign is the slug")
+    kind: Kind = _kept()
+    important: StrictBool = _kept()
+    status: StoredStatus = _kept()
+    share_texts: dict[StrictStr, list[StrictStr]] = _kept()
+    publish_start: IsoDateTime = _kept()
+    publish_end: IsoDateTime | None = Field(None, description="null: the item never expires")
+
+    @field_validator(
+        "url",
+        "title",
+        "language",
+        "summary",
+        "topics",
+        "kind",
+        "important",
+        "status",
+        "share_texts",
+        "publish_start",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("null", "cannot be null: leave the field out to keep its value")
+        return value
 
 
 class ContentOut(BaseModel):
@@ -114,6 +175,8 @@ class FeedOut(BaseModel):
 
 
 class ImportUrlIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://www.example.com/news/launch"}]})
+
     url: StrictStr = Field(max_length=2048)
 
 
@@ -127,6 +190,10 @@ class ImportedPageOut(BaseModel):
 
 
 class ShareLinksIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"employee_id": "b5fc85e55755f9e0", "content_id": "launch"}]}
+    )
+
     employee_id: StrictStr = Field(min_length=1, max_length=100)
     content_id: StrictStr = Field(min_length=1, max_length=100)
 
@@ -198,6 +265,8 @@ class EmployeeImportOut(BaseModel):
 
 
 class DeactivateIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"keep_on_leaderboard": True}]})
+
     keep_on_leaderboard: StrictBool = Field(False, description="Keep the leaver on leaderboards")
 
 
@@ -213,10 +282,18 @@ class EmployeeOut(BaseModel):
 
 
 class NameVisibilityIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"show_name": False}]})
+
     show_name: StrictBool
 
 
 class FeedSourceIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"url": "https://www.example.com/feed.xml", "language": "en", "topics": ["industry"]}]
+        }
+    )
+
     url: StrictStr = Field(max_length=2048)
     language: Language = "en"
     topics: list[StrictStr] = Field(default_factory=list, max_length=20)
@@ -246,6 +323,14 @@ class PullQueuedOut(BaseModel):
 
 
 class SuggestionIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"url": "https://www.example.com/blog/worth-reading", "comment": "Our customers ask about this"}
+            ]
+        }
+    )
+
     url: StrictStr = Field(max_length=2048)
     comment: StrictStr = Field("", max_length=500)
 
@@ -269,6 +354,10 @@ class SuggestionPageOut(BaseModel):
 
 
 class ApproveIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"publish": True, "title": "Worth reading", "topics": ["industry"]}]}
+    )
+
     publish: StrictBool = False
     title: StrictStr | None = Field(None, max_length=300)
     summary: StrictStr | None = Field(None, max_length=1000)
@@ -278,6 +367,8 @@ class ApproveIn(Strict):
 
 
 class RejectIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Not about our industry"}]})
+
     note: StrictStr = Field(min_length=1, max_length=500)
 
 

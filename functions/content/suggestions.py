@@ -152,7 +152,8 @@ def get_suggestion(suggestion_id: str) -> Suggestion:
 
 def moderation_queue(limit: int = 20, cursor: str | None = None) -> tuple[list[Suggestion], str | None]:
     """Pending suggestions, oldest first: one Query on ``by_status`` per page; the cursor is opaque."""
-    limit = max(1, min(int(limit), MAX_PAGE))
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"must be between 1 and {MAX_PAGE}")
     request: dict[str, Any] = {
         "TableName": _table(),
         "IndexName": "by_status",

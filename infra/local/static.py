@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from chalice.local import ChaliceRequestHandler
+from infra.local.gateway import GatewayRequestHandler
 
 SITE_LANGUAGES = ("en", "pl", "lt", "ru")
 _SITE_FILES = r"index\.html|404\.html|sitemap\.xml|robots\.txt"
@@ -30,8 +30,8 @@ def object_key(path: str) -> str | None:
     return key
 
 
-def handler_class(s3: Any, bucket: str) -> type[ChaliceRequestHandler]:
-    class SiteRequestHandler(ChaliceRequestHandler):
+def handler_class(s3: Any, bucket: str) -> type[GatewayRequestHandler]:
+    class SiteRequestHandler(GatewayRequestHandler):
         def _site(self) -> bool:
             key = object_key(self.path)
             if key is None:
@@ -45,11 +45,7 @@ def handler_class(s3: Any, bucket: str) -> type[ChaliceRequestHandler]:
                 if found is None:
                     return False  # no site built yet: the app answers
             body, headers = found
-            if self.command == "HEAD":  # the headers GET would send, its length included, and no body
-                self.send_response(status)
-                self._send_headers({**headers, "Content-Length": str(len(body))})
-            else:
-                self._send_http_response(status, headers, body)
+            self._send_http_response(status, headers, body)  # to a HEAD: GET's headers, length included, no body
             return True
 
         def do_GET(self) -> None:

@@ -106,3 +106,36 @@ def test_the_feed_worker_takes_one_feed_per_call_and_reports_failed_messages(pac
     template = yaml.load((package / "sam.yaml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506 - no objects
     source = template["Resources"]["PullFeed"]["Properties"]["Events"]["PullFeedSqsEventSource"]["Properties"]
     assert (source["BatchSize"], source["FunctionResponseTypes"]) == ("1", ["ReportBatchItemFailures"])
+
+
+def test_every_other_method_of_every_path_reaches_the_app_and_unknown_paths_are_a_json_404(package: Path) -> None:
+    """Deployed as locally: API Gateway sends a method a route does not take to the app (405 with Allow),
+    and answers an unknown path or an oversized body in the API's error shape, not with a 403."""
+    import json
+
+    import yaml
+
+    import app
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((package / "sam.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert set(paths) == set(app.app.routes)
+    for path, methods in paths.items():
+        integration = methods.get("x-amazon-apigateway-any-method", {}).get("x-amazon-apigateway-integration", {})
+        assert integration.get("type") == "aws_proxy", f"{path}: other methods do not reach the app"
+        assert "${APIHandler.Arn}" in integration["uri"]["Fn::Sub"]
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r.get("Type") == "AWS::ApiGateway::GatewayResponse"
+    }
+    unknown = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert unknown["StatusCode"] == "404"
+    assert json.loads(unknown["ResponseTemplates"]["application/json"])["fields"] == {
+        "path": "is not an endpoint of this API"
+    }
+    assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"

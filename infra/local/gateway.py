@@ -1,0 +1,149 @@
+"""`make run`'s HTTP front door: Chalice's local server, made to speak HTTP as API Gateway does.
+
+chalice.local answers HEAD with the body GET would send (a keep-alive client then reads it as the next
+response), answers methods it has no ``do_`` for (TRACE, PROPFIND…) with http.server's 501 page, invents
+an OPTIONS answer for routes without CORS, answers unknown paths with 403 "Missing Authentication Token"
+(crashing on a non-ASCII Authorization header), and trusts Content-Length (or ignores chunked bodies,
+leaving them on the connection as the next "request"). Deployed, API Gateway sends every other method of
+a known path to the app (``x-amazon-apigateway-any-method`` in infra/template.yaml), whose Chalice answers
+405, and its gateway responses turn an unknown path into a 404 and a body over 10 MB into a 413. Here:
+
+* HEAD: the status and headers GET would get, Content-Length included, and never a body;
+* any method, even one http.server has never heard of, goes to the app, which answers 405 JSON with Allow
+  (OPTIONS too, unless the route has CORS and so a preflight answer);
+* a path no route has: 404 JSON; a body over 10 MB: 413 JSON;
+* a Content-Length that is not a number, or a chunked body that is not chunks: 400 JSON, and the
+  connection is closed, since where the next request starts is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+_DECIMAL = re.compile(r"[0-9]{1,12}")  # not str.isdigit, which takes "²"
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,8}")  # not int(x, 16), which takes "-5" and "0x5"
+
+
+class RefusedError(LocalGatewayException):
+    """An answer the gateway gives itself, without the app: a JSON ``{"error", "fields"}`` body."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__({"Content-Type": "application/json"}, json.dumps(body).encode())
+        self.CODE = status
+
+
+def gateway_response(resource: str) -> RefusedError:
+    """The answer infra/template.yaml's gateway response ``resource`` makes API Gateway give."""
+    from infra.resources import template
+
+    properties = template()["Resources"][resource]["Properties"]
+    return RefusedError(int(properties["StatusCode"]), json.loads(properties["ResponseTemplates"]["application/json"]))
+
+
+class Gateway(LocalGateway):
+    def _generate_lambda_event(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
+        try:
+            return super()._generate_lambda_event(method, path, headers, body)
+        except ValueError:  # no route matches the path
+            raise gateway_response("UnknownPathResponse") from None
+
+    def _has_user_defined_options_method(self, lambda_event: Any) -> bool:
+        # Without CORS API Gateway has no OPTIONS method for the route: the app says 405, as for any other.
+        route = self._app_object.routes[lambda_event["requestContext"]["resourcePath"]]
+        return "OPTIONS" in route or all(view.cors is None for view in route.values())
+
+
+class GatewayRequestHandler(ChaliceRequestHandler):
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+        # As ChaliceRequestHandler.__init__, with our gateway: http.server answers requests inside __init__.
+        self.local_gateway = Gateway(app_object, config)
+        self._body: bytes | None = None
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # TRACE, PROPFIND, BREW…: the app decides (405), not http.server (501)
+            return self._generic_handle
+        raise AttributeError(name)
+
+    def parse_request(self) -> bool:
+        """After the request line and headers, read the body as framed, or refuse it and close."""
+        if not super().parse_request():
+            return False
+        try:
+            self._body = self._read_body()
+        except RefusedError as refusal:
+            self.close_connection = True
+            self._send_error_response(refusal)
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, a URI over 64 KB, too many headers) in the
+        API's error shape rather than an HTML page; the connection closes, as http.server always does here."""
+        short, long = self.responses.get(code, ("Error", ""))
+        body = json.dumps({"error": message or short, "fields": {"request": explain or long}}).encode()
+        self.close_connection = True
+        self.send_response(code, message)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
+    def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
+        return dict(self.headers), self._body
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        if self.close_connection:
+            error.headers["Connection"] = "close"
+        super()._send_error_response(error)
+
+    def _send_http_response_with_body(self, code: int, headers: Any, body: str | bytes) -> None:
+        if self.command != "HEAD":
+            super()._send_http_response_with_body(code, headers, body)
+            return
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body.encode() if isinstance(body, str) else body)))
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunks()
+        declared = self.headers.get("Content-Length")
+        if declared is None:
+            return None
+        if not _DECIMAL.fullmatch(declared.strip()):
+            raise RefusedError(400, _error("invalid Content-Length", "Content-Length", "must be a whole number"))
+        length = int(declared)
+        if length > MAX_BODY_BYTES:
+            raise gateway_response("BodyTooLargeResponse")
+        return self.rfile.read(length) if length else None
+
+    def _read_chunks(self) -> bytes:
+        body = b""
+        while True:
+            size_line = self.rfile.readline(100).split(b";", 1)[0].strip()
+            if not _HEX.fullmatch(size_line):
+                raise RefusedError(400, _error("invalid chunked body", "body", "is not in chunks"))
+            size = int(size_line, 16)
+            if len(body) + size > MAX_BODY_BYTES:
+                raise gateway_response("BodyTooLargeResponse")
+            if size == 0:
+                while self.rfile.readline(1000).strip():  # trailer fields, then the empty line
+                    pass
+                return body
+            body += self.rfile.read(size)
+            if self.rfile.read(2) != b"\r\n":
+                raise RefusedError(400, _error("invalid chunked body", "body", "a chunk is longer than it says"))
+
+
+def _error(message: str, field: str, problem: str) -> dict[str, Any]:
+    return {"error": message, "fields": {field: problem}}
