@@ -26,17 +26,9 @@ _CONDITION = re.compile(
 
 def enforce_key_limits(client: Any) -> None:
     """Make ``client`` refuse what DynamoDB refuses: empty or oversized key values in any call."""
-    schemas: dict[tuple[str, str | None], tuple[str, str | None]] = {}
+    schemas = _key_schemas()
 
     def keys_of(table: str, index: str | None = None) -> tuple[str, str | None]:
-        if (table, index) not in schemas:
-            description = client.describe_table(TableName=table)["Table"]
-            for name, schema in [(None, description["KeySchema"])] + [
-                (i["IndexName"], i["KeySchema"])
-                for i in description.get("GlobalSecondaryIndexes", []) + description.get("LocalSecondaryIndexes", [])
-            ]:
-                kinds = {part["KeyType"]: part["AttributeName"] for part in schema}
-                schemas[(table, name)] = (kinds["HASH"], kinds.get("RANGE"))
         return schemas[(table, index)]
 
     def check(operation: str, table: str, key: dict[str, Any], index: str | None = None) -> None:
@@ -79,6 +71,21 @@ def enforce_key_limits(client: Any) -> None:
             check(operation, params["TableName"], condition, params.get("IndexName"))
 
     client.meta.events.register("before-parameter-build.dynamodb", before)
+
+
+def _key_schemas() -> dict[tuple[str, str | None], tuple[str, str | None]]:
+    """(table, index) → (hash key, range key), from the template the tables are created from: reading them
+    from DynamoDB would be a call of this instrument's own in the middle of the app's."""
+    from infra.resources import tables
+
+    schemas: dict[tuple[str, str | None], tuple[str, str | None]] = {}
+    for spec in tables().values():
+        table = spec["create"]["TableName"]
+        indexes = [(i["IndexName"], i["KeySchema"]) for i in spec["create"].get("GlobalSecondaryIndexes", [])]
+        for name, schema in [(None, spec["create"]["KeySchema"]), *indexes]:
+            kinds = {part["KeyType"]: part["AttributeName"] for part in schema}
+            schemas[(table, name)] = (kinds["HASH"], kinds.get("RANGE"))
+    return schemas
 
 
 def _refuse(operation: str, message: str) -> None:

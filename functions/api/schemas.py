@@ -378,6 +378,8 @@ class ImageUploadIn(Strict):
     )
     size: StrictInt | None = Field(None, description="The file's size in bytes, to refuse a file over 5 MB at once")
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"content_type": "image/png", "size": 48213}]})
+
 
 class ImageUploadOut(BaseModel):
     upload_id: str = Field(description="Complete the upload with it once the file is sent")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -143,7 +144,8 @@ def test_a_path_no_route_has_is_a_404_json_error(connection: Connection, method:
 
 
 def test_a_chunked_body_is_read_as_its_chunks(chorus: RunningChorus, connection: Connection) -> None:
-    body = json.dumps({"employee_id": "x", "content_id": "y"}).encode()
+    employee_id, content_id = urlsplit(chorus.share_urls[0]).path.split("/")[2:4]
+    body = json.dumps({"employee_id": employee_id, "content_id": content_id}).encode()
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:10], body[10:])) + b"0\r\n\r\n"
     headers = {
         "Authorization": f"Bearer {chorus.admin_token}",

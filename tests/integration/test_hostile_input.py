@@ -262,13 +262,13 @@ def arena() -> Iterator[Arena]:
     from functions import aws
     from functions.admin.tokens import AdminTokenStore
     from functions.api.openapi import document
-    from functions.content import feed_sources, suggestions
+    from functions.content import feed_sources, images, suggestions
     from functions.content.model import new_content
     from functions.content.store import ContentStore
     from functions.digest.preferences import unsubscribe_token
     from functions.directory.model import Employee, employee_id_for
     from functions.directory.store import EmployeeStore
-    from functions.directory.tokens import employee_token
+    from functions.directory.tokens import employee_token, preferences_token
     from functions.shares.service import share_path
     from infra.local.sandbox import in_process_account, seed_sharer
     from tests.dynamodb_limits import enforce_key_limits
@@ -285,8 +285,16 @@ def arena() -> Iterator[Arena]:
         ContentStore().add(new_content(content_id="target", url="https://www.example.com/a", title="A target"))
         suggested = [suggestions.suggest(sharer.id, f"https://www.example.com/{n}", "worth a read") for n in "ab"]
         source = feed_sources.add_feed_source("https://www.example.com/news.rss", added_by="admin:test")
+        upload = images.start_upload("image/png")  # and the file sent, as the browser sends it to S3
+        aws.client("s3").put_object(
+            Bucket=os.environ["SITE_BUCKET"],
+            Key=images.STAGING + upload.upload_id.split(".", 1)[0],
+            Body=b"\x89PNG\r\n\x1a\n" + bytes(64),
+            ContentType="image/png",
+        )
         share = share_path(sharer.id, content.id, "linkedin")
         token = employee_token(sharer.id)
+        preferences = preferences_token(sharer.id)
         with Client(app.app, project_dir=str(ROOT)) as client:
             code = short_code_from_intent(client.http.get(share).headers["Location"])
             yield Arena(
@@ -304,22 +312,22 @@ def arena() -> Iterator[Arena]:
                     "name": "0123456789abcdef0123456789abcdef.png",
                     "public_content_id": content.id,
                     "sharer_id": sharer.id,
+                    "upload_id": upload.upload_id,
                 },
                 document=document(),
                 written=written,
                 queries={
                     "/share/{employee_id}/{content_id}/{network}": dict(parse_qsl(urlsplit(share).query)),
                     "/unsubscribe": {"token": unsubscribe_token(sharer.id)},
-                    "/preferences": {"token": token},
+                    "/preferences": {"token": preferences},
                     "/api/me/share-links": {"content_ids": f"{content.id},target"},
                 },
                 forms={
-                    "/preferences": {"token": token, "cadence": "weekly", "weekday": "monday", "language": "en"},
+                    "/preferences": {"token": preferences, "cadence": "weekly", "weekday": "monday", "language": "en"},
                     "/unsubscribe": {"List-Unsubscribe": "One-Click"},
                 },
                 files={
                     "/api/admin/employees/import": b"email,name,team\ncarol@example.com,Carol,Sales\n",
-                    "/api/admin/images": b"\x89PNG\r\n\x1a\n" + bytes(64),
                 },
             )
 
