@@ -242,3 +242,8 @@ class AggregateStore:
                 ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
                 ExpressionAttributeValues={":me": {"S": owner}, ":zero": {"N": "0"}},
             )
+
+    def clear_lease(self) -> None:
+        """Forget any lease: only for a process that is the one counter, at its start (``make run``, whose
+        saved state may hold the lease of a run that was stopped mid-way)."""
+        self.client.delete_item(TableName=self.table, Key=LEASE_KEY)

@@ -165,7 +165,7 @@ def test_an_item_counted_ahead_of_its_boards_does_not_put_someone_behind_themsel
     from functions.stats.leaderboard import own_standings
 
     class ItemAheadOfTheBoards:
-        """Bob's item as read while a slice is half folded in: it lost a point (a reversed click), the boards not yet."""
+        """Bob's item read while a slice is half folded in: it lost a point (a reversed click), the boards not yet."""
 
         def __init__(self) -> None:
             self.inner = boto3.client("dynamodb")
