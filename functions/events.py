@@ -169,21 +169,25 @@ class EventStore:
         return [bucket_name(b, self.bucket_seconds) for b in range(first, end, self.bucket_seconds)]
 
     def slice(self, start: int, end: int) -> Iterator[Event]:
-        """Every event written in a bucket that begins in ``[start, end)``: one paged Query per bucket and shard."""
+        """Every event written in a bucket that begins in ``[start, end)``, bucket by bucket."""
         for bucket in self.buckets(start, end):
-            for shard in range(self.shards):
-                kwargs: dict[str, Any] = {
-                    "TableName": self.table,
-                    "KeyConditionExpression": "pk = :pk",
-                    "ExpressionAttributeValues": {":pk": {"S": f"T#{bucket}#{shard}"}},
-                }
-                while True:
-                    page = self.client.query(**kwargs)
-                    for item in page.get("Items", []):
-                        yield event_from_item(item)
-                    if "LastEvaluatedKey" not in page:
-                        break
-                    kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            yield from self.bucket(bucket)
+
+    def bucket(self, bucket: str) -> Iterator[Event]:
+        """Every event written in one bucket: one paged Query per shard."""
+        for shard in range(self.shards):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"T#{bucket}#{shard}"}},
+            }
+            while True:
+                page = self.client.query(**kwargs)
+                for item in page.get("Items", []):
+                    yield event_from_item(item)
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def shared_by(self, employee_id: str, since: date | str | None = None) -> set[str]:
         """The content ids this employee shared (on any network) since a day, or ever: one paged Query."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -27,6 +28,31 @@ STATE_KEPT_SECONDS = 2 * 86400  # a state older than this covers no day still be
 
 class StateLostError(RuntimeError):
     """The decision state the checkpoint names is gone while it still matters: counting stops, loudly."""
+
+
+class SliceRecord:
+    """A slice's events with their decisions, gzipped per event day as they come (a viral slice need not fit
+    in memory as objects, only compressed)."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, tuple[Any, list[bytes]]] = {}
+
+    def add(self, events: Iterable[Event], decisions: Iterable[Decision]) -> None:
+        for event, decision in zip(events, decisions, strict=True):
+            if decision.event_id != event.id:
+                raise ValueError(f"decision for {decision.event_id} does not match event {event.id}")
+            row = {**asdict(event), "counted": decision.counted, "decision": decision.reason, "unique": decision.unique}
+            compressor, chunks = self._days.setdefault(event.day, (zlib.compressobj(6, zlib.DEFLATED, 31), []))
+            chunks.append(compressor.compress(json.dumps(row, separators=(",", ":")).encode() + b"\n"))
+
+    @property
+    def empty(self) -> bool:
+        return not self._days
+
+    def finish(self) -> dict[str, bytes]:
+        """Each day's gzip stream, complete."""
+        days = sorted(self._days.items())
+        return {day: b"".join([*chunks, compressor.flush()]) for day, (compressor, chunks) in days}
 
 
 def state_key(slice_end: int) -> str:
@@ -58,18 +84,12 @@ class CountingArchive:
         key = state_key(slice_end)
         return key, self._put(key, gzip.compress(state.to_bytes(), 6), "application/json")
 
-    def archive(self, slice_end: int, events: Iterable[Event], decisions: Iterable[Decision]) -> dict[str, int]:
+    def archive(self, slice_end: int, record: SliceRecord) -> dict[str, int]:
         """Write a slice's events with their decisions, one object per event day; returns bytes per key."""
-        days: dict[str, list[str]] = {}
-        for event, decision in zip(events, decisions, strict=True):
-            if decision.event_id != event.id:
-                raise ValueError(f"decision for {decision.event_id} does not match event {event.id}")
-            row = {**asdict(event), "counted": decision.counted, "decision": decision.reason, "unique": decision.unique}
-            days.setdefault(event.day, []).append(json.dumps(row, separators=(",", ":")))
         written = {}
-        for day, lines in sorted(days.items()):
+        for day, body in record.finish().items():
             key = f"{EVENTS_PREFIX}day={day}/{slice_end}.jsonl.gz"
-            written[key] = self._put(key, gzip.compress(("\n".join(lines) + "\n").encode(), 6), "application/x-ndjson")
+            written[key] = self._put(key, body, "application/x-ndjson")
         return written
 
     def archived_day(self, day: str) -> Iterator[dict[str, Any]]:

@@ -4,9 +4,9 @@ One run at a time (a lease), each slice exactly once:
 
 1. read the checkpoint (none yet: start one slice and its grace before now);
 2. while the next slice ended ``COUNT_GRACE_SECONDS`` ago and the time budget lasts: read its events
-   (every bucket and shard), decide each one (functions/stats/decide.py) from the state the last slice
-   left, store the new state and archive the raw events in S3, add each employee's credits to their one
-   item, apply the moves to each board touched, and move the checkpoint.
+   (bucket by bucket, every shard), decide each one (functions/stats/decide.py) from the state the last
+   slice left, store the new state and archive the raw events in S3, add each employee's credits to their
+   one item, apply the moves to each board touched, and move the checkpoint.
 
 Every write carries the slice as a watermark, so a run that dies anywhere is simply run again: the same
 events and the same starting state give the same credits, and whatever was already written is skipped.
@@ -24,13 +24,13 @@ from typing import Any
 
 from functions import aws, events
 from functions.config import settings
-from functions.events import Event, EventStore
+from functions.events import EventStore
 from functions.stats.aggregates import AggregateStore, Checkpoint
-from functions.stats.archive import CountingArchive
+from functions.stats.archive import CountingArchive, SliceRecord
 from functions.stats.decide import DayState, decide
-from functions.stats.folding import board_changes, fold
+from functions.stats.folding import EmployeeDelta, board_changes, fold
 from functions.stats.meter import Metered, Usage, item_size
-from functions.stats.periods import kept_keys
+from functions.stats.periods import dropped_keys, kept_keys
 
 LEASE_MARGIN_SECONDS = 60  # a run may overrun its budget by one slice's work
 DEFAULT_BUDGET_SECONDS = 60.0
@@ -119,18 +119,32 @@ def _count(
         first = int((moment - s.count_slice_seconds - s.count_grace_seconds) // s.count_slice_seconds)
         checkpoint = Checkpoint(first * s.count_slice_seconds, "")
         store.move_checkpoint(None, checkpoint)
-    stored, position = checkpoint, checkpoint
-    state: DayState | None = None
+    stored = position = checkpoint
+    state: DayState | None = None  # read from S3 when a slice first holds events
     while position.slice_end + s.count_slice_seconds + s.count_grace_seconds <= moment and clock() < deadline:
         start, end = position.slice_end, position.slice_end + s.count_slice_seconds
-        found = sorted(log.slice(start, end), key=lambda e: (e.at, e.id))
         report.slices += 1
-        if not found:  # nothing to decide or write: the checkpoint moves on with the next write
+        day = datetime.fromtimestamp(end - 1, UTC).date().isoformat()  # the slice's own day
+        record, deltas = SliceRecord(), {}
+        for bucket in log.buckets(start, end):  # bucket by bucket: a viral slice is never all in memory
+            found = sorted(log.bucket(bucket), key=lambda e: (e.at, e.id))
+            if not found:
+                continue
+            if state is None:
+                state = archive.load_state(position.state_key, moment)
+            decisions, credits, state = decide(
+                found, state, points_per_unique=s.points_per_unique_human_click, points_per_share=s.points_per_share
+            )
+            record.add(found, decisions)
+            fold(credits, day, into=deltas)
+            report.events += len(found)
+            report.credits += len(credits)
+        if state is None or record.empty:  # nothing to keep or write: the checkpoint moves with the next write
             position = Checkpoint(end, position.state_key)
             continue
-        if state is None:
-            state = archive.load_state(position.state_key, moment)
-        state, key = _count_slice(report, found, state, end, store, archive)
+        key, _ = archive.save_state(end, state)
+        archive.archive(end, record)
+        _fold_in(report, deltas, day, end, store)
         position = Checkpoint(end, key)
         store.move_checkpoint(stored, position)
         stored = position
@@ -139,30 +153,14 @@ def _count(
     report.checkpoint = position.slice_end
 
 
-def _count_slice(
-    report: CountingReport,
-    found: list[Event],
-    state: DayState,
-    end: int,
-    store: AggregateStore,
-    archive: CountingArchive,
-) -> tuple[DayState, str]:
-    """Decide one slice's events, keep the state and the archive, fold the credits in; returns the new state."""
-    s = settings()
-    decisions, credits, state = decide(
-        found, state, points_per_unique=s.points_per_unique_human_click, points_per_share=s.points_per_share
-    )
-    key, _ = archive.save_state(end, state)
-    archive.archive(end, found, decisions)
-    report.events += len(found)
-    report.credits += len(credits)
-    day = datetime.fromtimestamp(end - 1, UTC).date().isoformat()  # the slice's own day
-    periods = kept_keys(day)
-    kept = set(periods.values())
-    stale = _stale_periods(day)
+def _fold_in(
+    report: CountingReport, deltas: dict[str, EmployeeDelta], day: str, end: int, store: AggregateStore
+) -> None:
+    """Add each employee's credits to their item, then move them on every board touched, each write once."""
+    kept = set(kept_keys(day).values())
     applied = []
-    for delta in fold(credits, day).values():
-        totals, item = store.add_to_employee(delta.employee_id, delta.team, delta.periods, end, stale)
+    for delta in deltas.values():
+        totals, item = store.add_to_employee(delta.employee_id, delta.team, delta.periods, end, dropped_keys(day))
         report.employees += 1
         report.usage.wrote("employee", item_size(item))
         leftover = {period for period in totals.figures if period not in kept}
@@ -178,16 +176,3 @@ def _count_slice(
         if written:
             report.boards += 1
             report.usage.wrote("board", item_size(item))
-    return state, key
-
-
-def _stale_periods(day: str) -> set[str]:
-    """The week and month before the previous ones: figures an item may still hold, removed as it is updated."""
-    from datetime import date, timedelta
-
-    from functions.stats.periods import period_key
-
-    today = date.fromisoformat(day)
-    two_weeks_ago = today - timedelta(days=14)
-    two_months_ago = (today.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)
-    return {period_key("week", two_weeks_ago), period_key("month", two_months_ago)}

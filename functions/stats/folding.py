@@ -37,10 +37,10 @@ class EmployeeTotals:
     figures: dict[str, dict[str, int]]  # period key -> metric -> total
 
 
-def fold(credits: Iterable[Credit], day: str) -> dict[str, EmployeeDelta]:
-    """One delta per employee from a slice's credits, in the periods kept on ``day`` (the slice's day)."""
+def fold(credits: Iterable[Credit], day: str, into: dict[str, EmployeeDelta] | None = None) -> dict[str, EmployeeDelta]:
+    """One delta per employee from a slice's credits (added to ``into``), in the periods kept on ``day``."""
     kept = set(kept_keys(day).values())
-    deltas: dict[str, EmployeeDelta] = {}
+    deltas = {} if into is None else into
     for credit in credits:
         delta = deltas.setdefault(credit.employee_id, EmployeeDelta(credit.employee_id, credit.team))
         delta.team = credit.team

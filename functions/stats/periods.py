@@ -44,3 +44,11 @@ def kept_keys(day: str | date) -> dict[str, str]:
         "previous_month": period_key("month", last_month),
         "all": "A",
     }
+
+
+def dropped_keys(day: str | date) -> set[str]:
+    """The week and month before the previous ones on ``day``: figures an employee's item may still hold
+    from the last time it was updated, removed with its next update."""
+    as_date = date.fromisoformat(day) if isinstance(day, str) else day
+    two_months_ago = (as_date.replace(day=1) - timedelta(days=1)).replace(day=1) - timedelta(days=1)
+    return {period_key("week", as_date - timedelta(days=14)), period_key("month", two_months_ago)}
