@@ -90,7 +90,7 @@ def test_the_counting_run_is_one_schedule_at_a_time_and_the_stream_handlers_read
     template = yaml.load((package / "sam.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
     counting = template["Resources"]["CountEvents"]["Properties"]
     [source] = counting["Events"].values()
-    assert source["Type"] == "Schedule" and source["Properties"]["Schedule"] == "rate(5 minutes)"
+    assert source["Type"] == "Schedule" and source["Properties"]["Schedule"] == "cron(1/5 * * * ? *)"
     assert counting["ReservedConcurrentExecutions"] == 1
     assert "StreamSpecification" not in template["Resources"]["EventsTable"]["Properties"]  # nobody reads one
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
