@@ -183,3 +183,19 @@ def test_an_item_counted_ahead_of_its_boards_does_not_put_someone_behind_themsel
     standings = own_standings("bob", client=ItemAheadOfTheBoards())
     # His board entry wins: what he sees matches the leaderboard (Ada and Cy ahead; in Sales, Cy).
     assert (standings["week"].points, standings["week"].rank, standings["week"].team_rank) == (11, 3, 2)
+
+
+@pytest.fixture
+def boards_of_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Boards that keep only their best two entries (150 in production), so a test can rank below them."""
+    from functions.stats import boards
+
+    monkeypatch.setattr(boards, "BOARD_SIZE", 2)
+
+
+def test_ranks_below_a_boards_best_entries_come_from_its_histogram(boards_of_two: None, ranked: Any) -> None:
+    entries = ranked.http.get("/api/leaderboard?period=week").json_body["entries"]
+    assert sorted(e["employee"] for e in entries) == ["Ada", "Cy"]  # what the board keeps
+    bob, di = me(ranked, "bob").json_body["standings"]["week"], me(ranked, "di").json_body["standings"]["week"]
+    assert (bob["rank"], bob["team_rank"], bob["points"]) == (3, 2, 11)
+    assert (di["rank"], di["team_rank"], di["points"]) == (4, 3, 1)
