@@ -47,6 +47,7 @@ def test_clicks_logged_during_an_outage_are_replayed_and_counted_once(
         for r in caplog.records
         if r.getMessage() == "click_tracking_failed"
     ]
+    count_clicks()  # the minute the click would have been written in is counted before anyone replays it
     lines = io.StringIO("\n".join(["not json", *logged, *logged]) + "\n")
     assert cli.replay_clicks(lines) == 0
     count_clicks()
