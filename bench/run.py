@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench import counting
 
         _section(
-            "9. what counting a click costs at a realistic spread (the counters' own code)",
+            "9. what counting a click costs at a realistic spread (the counting run itself)",
             lambda: counting.report(counting.run(sizes.counting)),
         )
     print(f"\ntotal {time.perf_counter() - started:.1f} s")

@@ -59,14 +59,17 @@ def queues(stage: str = "dev") -> dict[str, str]:
     }
 
 
-def bucket_name(stage: str = "dev") -> str:
-    return _sub(template()["Resources"]["SiteBucket"]["Properties"]["BucketName"], stage)
+def bucket_name(stage: str = "dev", logical_id: str = "SiteBucket") -> str:
+    return _sub(template()["Resources"][logical_id]["Properties"]["BucketName"], stage)
+
+
+BUCKETS = ("SiteBucket", "DataBucket")
 
 
 def create_all(
     dynamodb: Any, s3: Any | None = None, stage: str = "dev", sqs: Any | None = None, ses: Any | None = None
 ) -> list[str]:
-    """Create every table (and the site bucket and queues) that does not exist yet; return the tables created.
+    """Create every table (and the buckets and queues) that does not exist yet; return the tables created.
 
     With ``ses``, the digest's sender address is verified (SES refuses mail from unverified senders).
     """
@@ -81,9 +84,10 @@ def create_all(
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec["ttl"])
         created.append(name)
     if s3 is not None:
-        name = bucket_name(stage)
-        if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
-            s3.create_bucket(Bucket=name)
+        existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for name in (bucket_name(stage, logical_id) for logical_id in BUCKETS):
+            if name not in existing_buckets:
+                s3.create_bucket(Bucket=name)
     if sqs is not None:
         for name in queues(stage).values():
             sqs.create_queue(QueueName=name)  # idempotent for the same attributes
@@ -106,6 +110,7 @@ def table_env(stage: str = "dev") -> dict[str, str]:
         if isinstance(value, dict) and value.get("Ref") in names
     }
     env["SITE_BUCKET"] = bucket_name(stage)
+    env["DATA_BUCKET"] = bucket_name(stage, "DataBucket")
     env["DIGEST_QUEUE_NAME"] = queues(stage)["DigestQueue"]
     env["FEED_PULL_QUEUE_NAME"] = queues(stage)["FeedPullQueue"]
     env["SECRET_PARAMETER"] = _sub(variables["SECRET_PARAMETER"], stage)

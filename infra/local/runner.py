@@ -2,7 +2,7 @@
 
 One process: an in-process moto server (DynamoDB, S3, SES, SQS, SSM) with fake credentials, the
 resources from infra/template.yaml, demo data on first start, the Chalice app on http://localhost:8000,
-and the event handlers that Lambda would run (the events stream feeding the counters). State is kept
+and the event handlers and schedules that Lambda would run (the counting run every second). State is kept
 under .state/ between runs; Ctrl-C stops everything and frees the ports.
 """
 
@@ -26,6 +26,7 @@ REGION = "us-east-1"
 
 def configure_environment(port: int, moto_url: str, env: dict[str, str] | None = None) -> None:
     """Point every boto3 client at moto with fake credentials: nothing can reach a real account."""
+    from infra.local.counting import LOCAL_SETTINGS
     from infra.resources import table_env
 
     target = os.environ if env is None else env
@@ -44,6 +45,7 @@ def configure_environment(port: int, moto_url: str, env: dict[str, str] | None =
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": target.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             **table_env("dev"),
+            **LOCAL_SETTINGS,
         }
     )
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
@@ -73,7 +75,6 @@ class Runner:
 
         from functions.admin.tokens import AdminTokenStore
         from infra.local.state import LocalState
-        from infra.local.streams import StreamPump
         from infra.resources import create_all, tables
 
         self.dynamodb = boto3.client("dynamodb")
@@ -84,6 +85,7 @@ class Runner:
         self.state.restore(self.dynamodb)
         self.s3 = boto3.client("s3")
         self.state.restore_media(self.s3, os.environ["SITE_BUCKET"])
+        self.state.restore_data(self.s3, os.environ["DATA_BUCKET"])
         boto3.client("ssm").put_parameter(
             Name=os.environ["SECRET_PARAMETER"], Value=self.state.secret(), Type="SecureString", Overwrite=True
         )
@@ -91,13 +93,13 @@ class Runner:
         import app as chorus
 
         self.app = chorus
-        self.pump = StreamPump(
-            self.dynamodb, boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], self._count_events
-        )
-        self.pump.start("LATEST")  # restored events were counted before the last stop
+        from infra.local.counting import LocalCounting
         from infra.local.schedules import ScheduleDriver
 
         self.schedules = ScheduleDriver(chorus)
+        self.counting = LocalCounting(self.schedules.fire)
+        self.counting.resume(None if fresh else self.state.saved_at)
+        self.counting.count()  # a fresh start takes its checkpoint here, before the demo's clicks
         if not fresh:  # state saved by an older version may predate the digest planner's and feeds' indexes
             from functions.content.feed_sources import index_feed_sources
             from functions.directory.store import EmployeeStore
@@ -108,7 +110,7 @@ class Runner:
             from infra.local.demo import seed
 
             seed()
-            self.pump.pump()
+            self.counting.settle()  # the demo's clicks on the leaderboard before the first page is served
         self.admin_token = AdminTokenStore().create("make run")
         self.save()
         self._mail()
@@ -208,10 +210,6 @@ class Runner:
             "outbox": f"http://localhost:{self.port}/dev/outbox/",
         }
 
-    def _count_events(self, event: dict[str, Any]) -> dict[str, Any]:
-        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="count_events")
-        return self.app.count_events(event, context)
-
     def _serve(self) -> Any:
         import boto3
         from chalice.config import Config
@@ -233,9 +231,11 @@ class Runner:
     def save(self) -> None:
         self.state.save(self.dynamodb, self.tables)
         self.state.save_media(self.s3, os.environ["SITE_BUCKET"])
+        self.counting.sweep(self.s3, os.environ["DATA_BUCKET"])
+        self.state.save_data(self.s3, os.environ["DATA_BUCKET"])
 
     def loop(self, pump_every: float = 0.5, save_every: float = 15.0, site_after: float = 10.0) -> None:
-        """Drive the event handlers until asked to stop: the stream every half second.
+        """Drive the event handlers until asked to stop: the counting run every half second (1-second slices).
 
         A local convenience AWS does not have: once clicks or shares are counted, the site is rebuilt
         ``site_after`` seconds later, so the leaderboard pages follow a demo without waiting 10 minutes.
@@ -244,7 +244,7 @@ class Runner:
         counted_at: float | None = None
         while not self.stopping.wait(pump_every):
             try:
-                if self.pump.pump() and counted_at is None:
+                if self.counting.count() and counted_at is None:
                     counted_at = time.monotonic()
                 if counted_at is not None and time.monotonic() - counted_at >= site_after:
                     counted_at = None
@@ -265,7 +265,7 @@ class Runner:
         self.server.shutdown()
         self.server.server.server_close()
         try:
-            self.pump.pump()
+            self.counting.settle()
             self.save()
         finally:
             self.moto.stop()

@@ -1,8 +1,11 @@
-"""Local state that survives restarts of `make run`: table snapshots, uploaded images and the secret.
+"""Local state that survives restarts of `make run`: table snapshots, uploaded images, the counting run's
+data bucket and the secret.
 
 moto keeps everything in memory; on a schedule and at shutdown the runner writes every table to one
 JSON file (atomically: a crash mid-write leaves the previous snapshot), and restores it at start.
-Uploaded images (the bucket's media/, never rewritten) are kept as files, each written once. The
+Uploaded images (the bucket's media/, never rewritten) are kept as files, each written once; so are the
+data bucket's objects (the counting run's decision state after each slice, and the archive of raw
+events): the checkpoint in the snapshot names a state object, which must come back with it. The
 generated site is not kept: it is rebuilt at start.
 """
 
@@ -25,6 +28,11 @@ class LocalState:
     @property
     def exists(self) -> bool:
         return self.snapshot_file.exists()
+
+    @property
+    def saved_at(self) -> float | None:
+        """When the table snapshot was written (epoch seconds): nothing in it is newer."""
+        return self.snapshot_file.stat().st_mtime if self.exists else None
 
     def secret(self) -> str:
         """The local deployment secret, generated on first start and kept with the state."""
@@ -79,6 +87,31 @@ class LocalState:
                 CacheControl=CACHE_CONTROL,
             )
         return len(kept)
+
+    def save_data(self, s3: Any, bucket: str) -> int:
+        """Mirror the data bucket into the state folder: new objects written once, deleted ones removed."""
+        folder = self.folder / "data"
+        kept: set[Path] = set()
+        saved = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for entry in page.get("Contents", []):
+                target = folder / entry["Key"]
+                kept.add(target)
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    _write_atomically(target, s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
+                    saved += 1
+        for path in folder.rglob("*") if folder.exists() else ():
+            if path.is_file() and path not in kept:
+                path.unlink()
+        return saved
+
+    def restore_data(self, s3: Any, bucket: str) -> int:
+        folder = self.folder / "data"
+        files = sorted(path for path in folder.rglob("*") if path.is_file()) if folder.exists() else []
+        for path in files:
+            s3.put_object(Bucket=bucket, Key=path.relative_to(folder).as_posix(), Body=path.read_bytes())
+        return len(files)
 
     def restore(self, dynamodb: Any) -> int:
         if not self.exists:
