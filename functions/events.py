@@ -31,6 +31,9 @@ class Event:
     country: str | None = None
     device: str | None = None
     method: str | None = None
+    id: str = ""  # 16 hex chars from secrets.token_hex(8), set where the event is made (EventStore fills it if empty)
+    ip: str = ""  # daily-salted HMAC of the source address alone (16 hex): the address cap's "same network"
+    late: bool = False  # written from the click backlog after its first write failed
 
     @property
     def day(self) -> str:

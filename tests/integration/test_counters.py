@@ -10,11 +10,20 @@ from botocore.exceptions import ClientError
 
 from functions.stats.counters import apply_stream_batch
 from functions.stats.leaderboard import leaderboard
-from tests.conftest import BROWSER_HEADERS, World, pump_counters, short_code_from_intent, signed_share_path
+from tests.conftest import (
+    BROWSER_HEADERS,
+    SHARER_HEADERS,
+    World,
+    pump_counters,
+    short_code_from_intent,
+    signed_share_path,
+)
 
 
 def make_activity(client: Any, world: World, visitors: int) -> str:
-    location = client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"]
+    location = client.http.get(
+        signed_share_path(world.employee_id, world.content_id, "linkedin"), headers=SHARER_HEADERS
+    ).headers["Location"]
     code = short_code_from_intent(location)
     for n in range(visitors):
         headers = {**BROWSER_HEADERS, "User-Agent": f"{BROWSER_HEADERS['User-Agent']} visitor/{n}"}
@@ -91,7 +100,7 @@ def test_a_failed_chunk_reports_only_its_records_and_the_retry_counts_each_once(
         ContentStore().add(new_content(content_id=f"item{n}", url=f"https://example.com/{n}", title=f"Item {n}"))
     for n in range(8):
         path = signed_share_path(world.employee_id, f"item{n}", "linkedin")
-        code = short_code_from_intent(client.http.get(path).headers["Location"])
+        code = short_code_from_intent(client.http.get(path, headers=SHARER_HEADERS).headers["Location"])
         client.http.get(f"/{code}", headers=BROWSER_HEADERS)
     records = stream_records()
     assert len(records) == 16
