@@ -79,16 +79,25 @@ def follow_short_link(code: str) -> Response:
 # --- employees: the signed share link -------------------------------------------------------------
 
 
-@app.route("/share/{employee_id}/{content_id}/{network}", methods=["GET"])
+@app.route("/share/{employee_id}/{content_id}/{network}", methods=["GET", "HEAD"])
 def share(employee_id: str, content_id: str, network: str) -> Response:
     from functions.pages import error_page
     from functions.shares import service
     from functions.signing import SignatureError
 
-    params = app.current_request.query_params or {}
+    request = app.current_request
+    params = request.query_params or {}
     try:
         result = service.share(
-            employee_id, content_id, network, params.get("exp"), params.get("sig"), token_version=params.get("v")
+            employee_id,
+            content_id,
+            network,
+            params.get("exp"),
+            params.get("sig"),
+            token_version=params.get("v"),
+            method=request.method,
+            headers=request.headers,
+            source_ip=(request.context.get("identity") or {}).get("sourceIp"),
         )
     except SignatureError as exc:
         return http.html(403, error_page(403, "This share link cannot be used", str(exc)))

@@ -18,6 +18,14 @@ BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
 )
 BROWSER_HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Accept": "text/html"}
+# The employee opening their own share link: a browser, but not the one the tests' visitors click with
+# (the visitor who opened an employee's share link is that employee, whose clicks earn no points).
+SHARER_HEADERS = {
+    "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Mobile/15E148 Safari/604.1",
+    "Accept-Language": "en-GB,en;q=0.9",
+    "Accept": "text/html",
+}
 
 
 @pytest.fixture

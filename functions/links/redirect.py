@@ -6,6 +6,7 @@ Tracking can never break a redirect: a failed write is logged with the item need
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -100,6 +101,8 @@ def _track(link: ShortLink, visitor: Visitor, at: str) -> bool:
         country=visitor.country,
         device=visitor.device,
         method=visitor.method,
+        id=secrets.token_hex(8),
+        ip=visitor.ip_hash,
     )
     events = _events()
     item = events.item(event)

@@ -82,7 +82,7 @@ class CountingArchive:
 
     def save_state(self, slice_end: int, state: DayState) -> tuple[str, int]:
         key = state_key(slice_end)
-        return key, self._put(key, gzip.compress(state.to_bytes(), 6), "application/json")
+        return key, self._put(key, gzip.compress(state.to_bytes(), 1), "application/json")
 
     def archive(self, slice_end: int, record: SliceRecord) -> dict[str, int]:
         """Write a slice's events with their decisions, one object per event day; returns bytes per key."""

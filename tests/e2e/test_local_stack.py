@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import BROWSER_HEADERS
+from tests.conftest import BROWSER_HEADERS, SHARER_HEADERS
 from tests.e2e.conftest import RunningChorus, fetch, start_chorus
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +31,7 @@ def wait_for(condition: Any, seconds: float = 5.0) -> Any:
 
 
 def share_and_click(chorus: RunningChorus, share_url: str, agent_suffix: str = "") -> str:
-    response = fetch(share_url)
+    response = fetch(share_url, SHARER_HEADERS)  # the employee's browser: the share is recorded
     assert response.status == 302
     intent = urlsplit(response.headers["Location"])
     assert intent.hostname == "www.linkedin.com"

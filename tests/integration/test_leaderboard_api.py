@@ -9,7 +9,7 @@ import pytest
 
 from functions.directory.model import Employee
 from functions.directory.store import EmployeeStore
-from tests.conftest import BROWSER_HEADERS, World, short_code_from_intent, signed_share_path
+from tests.conftest import BROWSER_HEADERS, SHARER_HEADERS, World, short_code_from_intent, signed_share_path
 
 PEOPLE = [
     ("ada", "Ada", "Marketing", 3),
@@ -24,7 +24,8 @@ def ranked(client: Any, world: World, count_clicks: Any) -> Any:
     store = EmployeeStore()
     for key, name, team, visitors in PEOPLE:
         store.put(Employee(id=key, email=f"{key}@example.com", name=name, team=team))
-        location = client.http.get(signed_share_path(key, world.content_id, "linkedin")).headers["Location"]
+        location = client.http.get(signed_share_path(key, world.content_id, "linkedin"), headers=SHARER_HEADERS)
+        location = location.headers["Location"]
         code = short_code_from_intent(location)
         for n in range(visitors):
             client.http.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,6 +11,7 @@ import pytest
 
 from tests.conftest import (
     BROWSER_HEADERS,
+    SHARER_HEADERS,
     World,
     parse_page,
     short_code_from_intent,
@@ -18,7 +20,7 @@ from tests.conftest import (
 
 
 def share_and_get_code(client: Any, world: World, network: str = "linkedin") -> str:
-    response = client.http.get(signed_share_path(world.employee_id, world.content_id, network))
+    response = client.http.get(signed_share_path(world.employee_id, world.content_id, network), headers=SHARER_HEADERS)
     assert response.status_code == 302
     return short_code_from_intent(response.headers["Location"])
 
@@ -71,6 +73,18 @@ def test_the_click_is_recorded_with_attribution_and_without_the_ip(client: Any, 
     }
     assert "127.0.0.1" not in str(click)
     assert len(click["visitor"]["S"]) == 32
+    assert re.fullmatch(r"[0-9a-f]{16}", click["id"]["S"])  # the event's own id, for counting each once
+    assert re.fullmatch(r"[0-9a-f]{16}", click["ip"]["S"])  # the daily-salted network, for the address cap
+
+
+def test_visitors_rotating_their_agent_from_one_address_share_the_address_hash(client: Any, world: World) -> None:
+    code = share_and_get_code(client, world)
+    for n in range(3):
+        client.http.get(f"/{code}", headers={**BROWSER_HEADERS, "User-Agent": f"{BROWSER_HEADERS['User-Agent']} {n}"})
+    clicks = stored_clicks()
+    assert len({c["visitor"]["S"] for c in clicks}) == 3
+    assert len({c["ip"]["S"] for c in clicks}) == 1
+    assert len({c["id"]["S"] for c in clicks}) == 3
 
 
 def test_raw_events_expire_after_the_configured_days(client: Any, world: World, monkeypatch: Any) -> None:

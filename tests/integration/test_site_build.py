@@ -15,7 +15,7 @@ import pytest
 
 from functions.sitegen.build import LOCALES, rebuild
 from functions.sitegen.publish import MANIFEST, FolderWriter, S3Writer
-from tests.conftest import parse_page
+from tests.conftest import SHARER_HEADERS, parse_page
 
 XSS = '<script>alert("xss")</script>'
 XSS_IMG = '"><img src=x onerror=alert(1)>'
@@ -42,7 +42,7 @@ def share(employee_id: str, content_id: str, network: str) -> None:
     from functions.shares import service
 
     query = parse_qs(urlsplit(service.share_path(employee_id, content_id, network)).query)
-    service.share(employee_id, content_id, network, query["exp"][0], query["sig"][0])
+    service.share(employee_id, content_id, network, query["exp"][0], query["sig"][0], headers=SHARER_HEADERS)
 
 
 def site(tmp_path: Path) -> dict[str, str]:
