@@ -14,7 +14,7 @@ from functions.events import Event, EventStore
 from functions.stats.aggregates import AggregateStore, Checkpoint
 from functions.stats.counting import run_once
 from functions.stats.leaderboard import leaderboard
-from tests.conftest import BROWSER_HEADERS, Clock, World, short_code_from_intent, signed_share_path
+from tests.conftest import BROWSER_HEADERS, SHARER_HEADERS, Clock, World, short_code_from_intent, signed_share_path
 
 
 def click(employee: str, visitor: str, *, at: str, code: str = "", kind: str = "human", team: str = "Sales") -> Event:
@@ -273,8 +273,8 @@ def test_someone_who_moves_team_takes_their_standing_with_them(aws: None, clock:
 def test_a_click_through_the_api_reaches_the_leaderboard_after_one_run(
     client: Any, world: World, count_clicks: Any
 ) -> None:
-    location = client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"]
-    code = short_code_from_intent(location)
+    share = signed_share_path(world.employee_id, world.content_id, "linkedin")
+    code = short_code_from_intent(client.http.get(share, headers=SHARER_HEADERS).headers["Location"])
     for n in range(3):
         client.http.get(f"/{code}", headers={**BROWSER_HEADERS, "User-Agent": f"{BROWSER_HEADERS['User-Agent']} v{n}"})
     client.http.get(f"/{code}", headers={"User-Agent": "Slackbot-LinkExpanding 1.0"})
@@ -294,7 +294,9 @@ def test_a_hot_link_spreads_over_every_shard_and_its_items_are_written_once_a_sl
     from functions.links import redirect
 
     code = short_code_from_intent(
-        client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"]
+        client.http.get(
+            signed_share_path(world.employee_id, world.content_id, "linkedin"), headers=SHARER_HEADERS
+        ).headers["Location"]
     )
     written: dict[str, list[str]] = {}
 

@@ -112,15 +112,28 @@ def test_an_employee_sees_their_own_rank_and_figures_with_their_token(ranked: An
     assert cy.json_body["employee"] == {"name": "Cy", "team": "Sales", "show_name": True}
     for period in ("week", "month", "all"):
         assert cy.json_body["standings"][period] == {
-            "rank": 1, "rank_is_floor": False, "team_rank": 1, "team_rank_is_floor": False,
-            "shares": 1, "unique_human_clicks": 3, "points": 31}
+            "rank": 1,
+            "rank_is_floor": False,
+            "team_rank": 1,
+            "team_rank_is_floor": False,
+            "shares": 1,
+            "unique_human_clicks": 3,
+            "points": 31,
+        }
     board = {e["employee"]: e["rank"] for e in ranked.http.get("/api/leaderboard").json_body["entries"]}
     di = me(ranked, "di").json_body["standings"]["week"]
     assert di["rank"] == board["Di"] == 4 and di["team_rank"] == 3  # Sales: Cy 31, Bob 11, Di 1
     assert me(ranked, "bob").json_body["standings"]["all"]["points"] == 11
     newcomer = me(ranked, world.employee_id).json_body["standings"]["week"]
-    assert newcomer == {"rank": None, "rank_is_floor": False, "team_rank": None, "team_rank_is_floor": False,
-                        "shares": 0, "unique_human_clicks": 0, "points": 0}
+    assert newcomer == {
+        "rank": None,
+        "rank_is_floor": False,
+        "team_rank": None,
+        "team_rank_is_floor": False,
+        "shares": 0,
+        "unique_human_clicks": 0,
+        "points": 0,
+    }
 
 
 def test_a_missing_forged_or_offboarded_token_gets_401(ranked: Any) -> None:
