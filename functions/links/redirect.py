@@ -7,6 +7,7 @@ Tracking can never break a redirect: a failed write is logged with the item need
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -22,6 +23,9 @@ from functions.links.store import LinkStore, ShortLink
 from functions.secrets import derived_key
 
 NEGATIVE_CACHE_SECONDS = 60
+# cachetools' caches are not thread-safe: two threads expiring or inserting at once corrupt them (then every
+# lookup raises). A Lambda serves one request at a time, but `make run` serves many threads at once.
+_CACHE_LOCK = threading.Lock()
 
 
 class LinkLookupError(RuntimeError):
@@ -66,22 +70,27 @@ def resolve(code: str) -> ShortLink | None:
     keeps working through a throttle or an outage (a stale destination beats an error page).
     """
     fresh, negative, known = _cache(), _negative_cache(), _known()
-    if code in fresh:
-        return fresh[code]
-    if code in negative:
-        return None
+    with _CACHE_LOCK:
+        cached = fresh.get(code)
+        if cached is not None:
+            return cached
+        if negative.get(code):
+            return None
     try:
-        link = _links().get(code)
+        link = _links().get(code)  # outside the lock: other codes are not held up by this read
     except Exception as exc:
         observability.count("LinkLookupErrors")
         observability.logger().error("link_lookup_failed", extra={"error": repr(exc), "code": code})
-        if code in known:
-            return known[code]
+        with _CACHE_LOCK:
+            last_seen = known.get(code)
+        if last_seen is not None:
+            return last_seen
         raise LinkLookupError(code) from exc
-    if link is None:
-        negative[code] = True
-    else:
-        fresh[code] = known[code] = link
+    with _CACHE_LOCK:
+        if link is None:
+            negative[code] = True
+        else:
+            fresh[code] = known[code] = link
     return link
 
 

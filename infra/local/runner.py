@@ -2,8 +2,11 @@
 
 One process: an in-process moto server (DynamoDB, S3, SES, SQS, SSM) with fake credentials, the
 resources from infra/template.yaml, demo data on first start, the Chalice app on http://localhost:8000,
-and the event handlers and schedules that Lambda would run (the counting run every second). State is kept
-under .state/ between runs; Ctrl-C stops everything and frees the ports.
+and the event handlers and schedules that Lambda would run (the counting run every half second). Requests are
+served concurrently (a thread per connection; moto answers one AWS call at a time, see moto_server.py),
+and expired TTL items are deleted as DynamoDB would (expiry.py). State is kept under .state/ between runs
+(``CHORUS_STATE_DIR`` or ``--state-dir`` moves it, ``PORT`` or ``--port`` the port, so several stacks can
+run side by side); Ctrl-C stops everything and frees the ports.
 """
 
 from __future__ import annotations
@@ -62,11 +65,11 @@ class Runner:
     def start(self) -> None:
         import logging
 
-        from moto.server import ThreadedMotoServer
+        from infra.local.moto_server import SerialMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto = SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
         configure_environment(self.port, f"http://{host}:{moto_port}")
@@ -83,6 +86,7 @@ class Runner:
         self.state = LocalState(self.state_dir)
         fresh = not self.state.exists
         self.state.restore(self.dynamodb)
+        self._expire()
         self.s3 = boto3.client("s3")
         self.state.restore_media(self.s3, os.environ["SITE_BUCKET"])
         self.state.restore_data(self.s3, os.environ["DATA_BUCKET"])
@@ -117,6 +121,13 @@ class Runner:
         self._feeds()
         self._site()
         self.server = self._serve()
+
+    def _expire(self) -> None:
+        """TTL, which moto stores but never enforces: a sweep now and every minute, on its own thread."""
+        from infra.local.expiry import TtlSweeper, ttl_attributes
+
+        sweeper = TtlSweeper(self.dynamodb, ttl_attributes("dev"))
+        threading.Thread(target=sweeper.run, args=(self.stopping,), name="ttl", daemon=True).start()
 
     def _mail(self) -> None:
         """The digest queue's worker and the outbox, both driven from the loop (and by `make digest`)."""
@@ -216,6 +227,7 @@ class Runner:
         from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
         from functions.config import settings
+        from infra.local.gateway import Server
         from infra.local.static import handler_class
 
         config_file = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -224,7 +236,7 @@ class Runner:
         CustomLocalChalice.__bases__ = (LocalChalice, self.app.app.__class__)
         self.app.app.__class__ = CustomLocalChalice
         handler = handler_class(boto3.client("s3"), settings().site_bucket)  # the site first, then the app
-        server = LocalDevServer(self.app.app, config, "127.0.0.1", self.port, handler_cls=handler)
+        server = LocalDevServer(self.app.app, config, "127.0.0.1", self.port, handler_cls=handler, server_cls=Server)
         threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         return server
 
@@ -309,9 +321,11 @@ class Runner:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from infra.local.state import default_state_dir
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CHORUS_STATE_DIR", ROOT / ".state")))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir(), help="$CHORUS_STATE_DIR or .state/")
     parser.add_argument("--no-demo", action="store_true", help="start empty instead of with demo data")
     args = parser.parse_args(argv)
     from infra.local.aws_calls import install_from_env

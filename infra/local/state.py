@@ -7,6 +7,9 @@ Uploaded images (the bucket's media/, never rewritten) are kept as files, each w
 data bucket's objects (the counting run's decision state after each slice, and the archive of raw
 events): the checkpoint in the snapshot names a state object, which must come back with it. The
 generated site is not kept: it is rebuilt at start.
+
+The folder is ``.state/`` in the repository unless ``CHORUS_STATE_DIR`` names another, so several stacks
+can run side by side. `make reset` (``python -m infra.local.state reset``) wipes the same folder.
 """
 
 from __future__ import annotations
@@ -14,9 +17,23 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_state_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """``CHORUS_STATE_DIR`` (relative to the working directory), or the repository's ``.state/``."""
+    return Path(env.get("CHORUS_STATE_DIR") or ROOT / ".state")  # set but empty: unset, never "here"
+
+
+class NotStateError(RuntimeError):
+    """The folder to wipe holds something other than `make run`'s state."""
 
 
 class LocalState:
@@ -33,6 +50,18 @@ class LocalState:
     def saved_at(self) -> float | None:
         """When the table snapshot was written (epoch seconds): nothing in it is newer."""
         return self.snapshot_file.stat().st_mtime if self.exists else None
+
+    def wipe(self) -> bool:
+        """Delete the folder, if `make run` made it (it holds the secret or a snapshot); False if nothing was there.
+
+        Anything else is refused: ``CHORUS_STATE_DIR`` pointing at a home folder must not empty it.
+        """
+        if not self.folder.exists():
+            return False
+        if not (self.secret_file.exists() or self.snapshot_file.exists()):
+            raise NotStateError(f"{self.folder} is not a `make run` state folder (no secret, no snapshot): not wiped")
+        shutil.rmtree(self.folder)
+        return True
 
     def secret(self) -> str:
         """The local deployment secret, generated on first start and kept with the state."""
@@ -132,3 +161,24 @@ def _write_atomically(path: Path, content: str | bytes) -> None:
     with os.fdopen(handle, "wb" if isinstance(content, bytes) else "w") as file:
         file.write(content)
     os.replace(temporary, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make reset`: ``python -m infra.local.state reset`` wipes the state folder `make run` would use."""
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["reset"]:
+        print("usage: python -m infra.local.state reset", file=sys.stderr)
+        return 2
+    folder = default_state_dir()
+    try:
+        wiped = LocalState(folder).wipe()
+    except NotStateError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    done = "wiped" if wiped else "was already empty"
+    print(f"Local state in {folder} {done}: the next 'make run' starts with fresh demo data.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

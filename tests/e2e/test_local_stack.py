@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.conftest import BROWSER_HEADERS, SHARER_HEADERS
-from tests.e2e.conftest import RunningChorus, fetch, start_chorus
+from tests.e2e.conftest import RunningChorus, fetch, start_chorus, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
 def board(chorus: RunningChorus) -> list[dict[str, Any]]:
     return json.load(fetch(f"{chorus.base}/api/leaderboard?period=week"))["entries"]
-
-
-def wait_for(condition: Any, seconds: float = 5.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not true within {seconds} s")
 
 
 def share_and_click(chorus: RunningChorus, share_url: str, agent_suffix: str = "") -> str:
