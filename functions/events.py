@@ -86,3 +86,10 @@ class EventStore:
 
     def add(self, event: Event) -> None:
         self.put_item(self.item(event))
+
+    def put(self, event: Event) -> None:
+        self.put_item(self.item(event))
+
+    def put_late(self, event: Event) -> None:
+        """Write an event after its own write failed (from the click backlog), marked ``late``."""
+        self.put_item({**self.item(event), "late": {"BOOL": True}})
