@@ -25,6 +25,7 @@ EMPLOYEES_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/chorus-emp
 STAGE = os.environ.get("CHORUS_STAGE", "dev")
 DIGEST_QUEUE = f"chorus-{STAGE}-digests"  # infra/template.yaml's DigestQueue
 FEED_PULL_QUEUE = f"chorus-{STAGE}-feed-pulls"  # infra/template.yaml's FeedPullQueue
+CLICK_BACKLOG_QUEUE = f"chorus-{STAGE}-click-backlog"  # infra/template.yaml's ClickBacklogQueue
 MAIL_FEEDBACK_TOPIC = f"chorus-{STAGE}-mail-feedback"  # SES bounces and complaints (MailFeedbackTopic)
 UNSUBSCRIBE_MAIL_TOPIC = f"chorus-{STAGE}-unsubscribe-mail"  # mail to the unsubscribe address (UnsubscribeMailTopic)
 NO_STORE = http.NO_STORE
@@ -274,6 +275,19 @@ def pull_feed(event: Any) -> dict[str, list[dict[str, str]]]:
 
     report = handle_pull_records(event)
     observability.count("FeedItemsCreated", report.created)
+    return report.response()
+
+
+@app.on_sqs_message(queue=CLICK_BACKLOG_QUEUE, batch_size=10, maximum_concurrency=5, name="write_backlog_clicks")
+def write_backlog_clicks(event: Any) -> dict[str, list[dict[str, str]]]:
+    """Write the clicks whose event write failed on the redirect; the messages to retry are reported.
+
+    At most five at a time: the backlog drains steadily instead of piling onto a table that just throttled.
+    """
+    from functions.clicks.backlog import write_backlog_records
+
+    report = write_backlog_records(event, time_left_ms=event.context.get_remaining_time_in_millis)
+    observability.count("BacklogClicksWritten", report.written)
     return report.response()
 
 

@@ -24,6 +24,7 @@ class Settings:
     digests_table: str
     digest_queue_name: str
     feed_pull_queue_name: str
+    click_backlog_queue_name: str  # clicks whose event write failed, written later (functions/clicks/backlog.py)
     mail_from: str
     mail_configuration_set: str | None
     unsubscribe_address: str  # where mailto unsubscribes go (an SES receipt rule reads it)
@@ -70,6 +71,7 @@ class Settings:
             digests_table=table("digests"),
             digest_queue_name=env.get("DIGEST_QUEUE_NAME", f"chorus-{stage}-digests"),
             feed_pull_queue_name=env.get("FEED_PULL_QUEUE_NAME", f"chorus-{stage}-feed-pulls"),
+            click_backlog_queue_name=env.get("CLICK_BACKLOG_QUEUE_NAME", f"chorus-{stage}-click-backlog"),
             mail_from=mail_from,
             mail_configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
             unsubscribe_address=env.get("UNSUBSCRIBE_ADDRESS") or _unsubscribe_address(mail_from),

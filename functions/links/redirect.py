@@ -1,7 +1,8 @@
 """The redirect path: resolve the code, decide the response, then track the click.
 
 At most one DynamoDB read (the link, cached while the Lambda is warm) and one write (the click event).
-Tracking can never break a redirect: a failed write is logged with the item needed to replay it.
+Tracking can never break a redirect: a failed write is queued to be written later (the click backlog), or,
+if that fails too, logged with the item needed to replay it.
 """
 
 from __future__ import annotations
@@ -119,13 +120,26 @@ def _track(link: ShortLink, visitor: Visitor, at: str) -> bool:
         events.put_item(item)
     except Exception as exc:  # noqa: BLE001 - tracking must never break the redirect
         observability.count("ClickTrackingErrors")
-        observability.logger().error(
-            "click_tracking_failed",
-            extra={"error": repr(exc), "table": events.table, "replay_item": item},
-        )
+        _queue_for_later(event, exc, events.table, item)
         return False
     observability.count("HumanClicks" if visitor.classification.is_human else "FilteredClicks")
     return True
+
+
+def _queue_for_later(event: Event, error: Exception, table: str, item: dict[str, Any]) -> None:
+    """The event write failed: the click waits on the backlog queue (functions/clicks/backlog.py), or, if
+    even that fails, in a log line with the item needed to replay it."""
+    from functions.clicks.backlog import queue_click
+
+    try:
+        queue_click(event, item)
+    except Exception as queue_error:  # noqa: BLE001 - tracking must never break the redirect
+        observability.logger().error(
+            "click_tracking_failed",
+            extra={"error": repr(error), "queue_error": repr(queue_error), "table": table, "replay_item": item},
+        )
+        return
+    observability.count("ClickEventsQueued")
 
 
 @cache

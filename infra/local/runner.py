@@ -119,6 +119,7 @@ class Runner:
         self.save()
         self._mail()
         self._feeds()
+        self._click_backlog()
         self._site()
         self.server = self._serve()
 
@@ -164,6 +165,16 @@ class Runner:
                 self.feed_pulls.pump()
             except Exception as exc:  # noqa: BLE001 - keep pulling; say what went wrong
                 print(f"feed pulls failed: {exc!r}", file=sys.stderr, flush=True)
+
+    def _click_backlog(self) -> None:
+        """The click backlog's worker (clicks whose event write failed), driven from the loop."""
+        import boto3
+
+        from functions.config import settings
+        from infra.local.queues import QueuePump
+
+        queue, handler = settings().click_backlog_queue_name, self.app.write_backlog_clicks
+        self.click_backlog = QueuePump(boto3.client("sqs"), queue, handler, "write_backlog_clicks", batch_size=10)
 
     def _site(self) -> None:
         """The site: built now, then by the 10-minute schedule, after content changes and on POST /dev/site."""
@@ -256,6 +267,7 @@ class Runner:
         counted_at: float | None = None
         while not self.stopping.wait(pump_every):
             try:
+                self.click_backlog.pump()
                 if self.counting.count() and counted_at is None:
                     counted_at = time.monotonic()
                 if counted_at is not None and time.monotonic() - counted_at >= site_after:
@@ -277,6 +289,7 @@ class Runner:
         self.server.shutdown()
         self.server.server.server_close()
         try:
+            self.click_backlog.pump()
             self.counting.settle()
             self.save()
         finally:

@@ -116,6 +116,20 @@ def test_the_feed_worker_takes_one_feed_per_call_and_reports_failed_messages(pac
     assert (source["BatchSize"], source["FunctionResponseTypes"]) == ("1", ["ReportBatchItemFailures"])
 
 
+def test_the_click_backlog_worker_reports_failed_messages_and_its_queue_waits_out_its_timeout(package: Path) -> None:
+    import yaml
+
+    template = yaml.load((package / "sam.yaml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506 - no objects
+    function = template["Resources"]["WriteBacklogClicks"]["Properties"]
+    source = function["Events"]["WriteBacklogClicksSqsEventSource"]["Properties"]
+    assert (source["BatchSize"], source["FunctionResponseTypes"]) == ("10", ["ReportBatchItemFailures"])
+    queue = template["Resources"]["ClickBacklogQueue"]["Properties"]
+    assert int(queue["VisibilityTimeout"]) >= 6 * int(function["Timeout"])  # what Lambda's SQS event source asks
+    assert (queue["RedrivePolicy"]["maxReceiveCount"], queue["MessageRetentionPeriod"]) == ("5", "1209600")
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["CLICK_BACKLOG_QUEUE_NAME"] == {"Fn::GetAtt": ["ClickBacklogQueue", "QueueName"]}
+
+
 def test_every_other_method_of_every_path_reaches_the_app_and_unknown_paths_are_a_json_404(package: Path) -> None:
     """Deployed as locally: API Gateway sends a method a route does not take to the app (405 with Allow),
     and answers an unknown path or an oversized body in the API's error shape, not with a 403."""

@@ -144,13 +144,46 @@ def test_oversized_and_garbage_headers_still_redirect(client: Any, world: World)
     assert click["kind"]["S"] == "bot" and "country" not in click and "referrer_host" not in click
 
 
-def test_tracking_failure_never_blocks_the_redirect_and_is_logged_for_replay(
+def test_a_click_the_events_table_cannot_take_is_queued_and_written_when_the_table_is_back(
     client: Any, world: World, caplog: Any
 ) -> None:
     import os
 
+    from functions.config import settings
+    from infra.local.queues import QueuePump
+    from infra.resources import create_all
+
+    code = share_and_get_code(client, world)
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.delete_table(TableName=os.environ["EVENTS_TABLE"])
+    response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("https://www.example.com/news/launch")
+    assert not [r for r in caplog.records if r.getMessage() == "click_tracking_failed"]
+
+    def worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return client.lambda_.invoke("write_backlog_clicks", event).payload
+
+    pump = QueuePump(boto3.client("sqs"), settings().click_backlog_queue_name, worker, "write_backlog_clicks", 10, 0)
+    assert pump.pump(rounds=3) == 0  # the table is still gone: the click stays queued
+    create_all(dynamodb)  # the table is back
+    assert pump.pump() == 1
+    [click] = stored_clicks()
+    assert (click["code"]["S"], click["kind"]["S"], click["late"]["BOOL"]) == (code, "human", True)
+    assert pump.pump() == 0
+
+
+def test_tracking_failure_never_blocks_the_redirect_and_is_logged_for_replay_when_the_queue_fails_too(
+    client: Any, world: World, caplog: Any
+) -> None:
+    import os
+
+    from functions.config import settings
+
     code = share_and_get_code(client, world)
     boto3.client("dynamodb").delete_table(TableName=os.environ["EVENTS_TABLE"])
+    sqs = boto3.client("sqs")
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=settings().click_backlog_queue_name)["QueueUrl"])
     response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("https://www.example.com/news/launch")
