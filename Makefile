@@ -33,9 +33,9 @@ run: install
 digest: install
 	@$(BIN)/python -m infra.local.digest $(if $(ALL),--all)
 
-reset:
-	rm -rf .state
-	@echo "Local state wiped: the next 'make run' starts with fresh demo data."
+# Wipe `make run`'s state: .state/, or the folder CHORUS_STATE_DIR names (only if `make run` made it).
+reset: install
+	@$(BIN)/python -m infra.local.state reset
 
 lint: install
 	$(BIN)/ruff check .

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 
 from bench.common import ROOT, moto_world
 
-SECTIONS = ("imports", "calls", "latency", "library", "render", "digest_plan", "digest_send", "site", "counting")
+SECTIONS = (
+    "imports",
+    "calls",
+    "latency",
+    "library",
+    "render",
+    "digest_plan",
+    "digest_send",
+    "site",
+    "counting",
+    "local_load",
+)
 
 
 @dataclass(frozen=True)
@@ -30,9 +41,12 @@ class Sizes:
     digest_send: int = 100  # due employees
     site: tuple[int, int] = (1_000, 10_000)  # items, employees
     counting: int = 3_000  # clicks
+    local_load: int = 10_000  # clicks over HTTP to `make run`'s runner
 
 
-TINY = Sizes(library=(30, 30), render=(1, 3), digest_plan=(20, 40), digest_send=4, site=(3, 12), counting=150)
+TINY = Sizes(
+    library=(30, 30), render=(1, 3), digest_plan=(20, 40), digest_send=4, site=(3, 12), counting=150, local_load=200
+)
 
 
 def _section(title: str, produce: Callable[[], list[str]]) -> None:
@@ -114,8 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         from bench import counting
 
         _section(
-            "9. what counting a click costs at a realistic spread (the counters' own code)",
+            "9. what counting a click costs at a realistic spread (the counting run itself)",
             lambda: counting.report(counting.run(sizes.counting)),
+        )
+    if "local_load" in chosen:
+        from bench import local_load
+
+        _section(
+            f"10. `make run` under load: clicks over HTTP from {local_load.THREADS} threads while it counts them",
+            lambda: local_load.report_lines(local_load.run(sizes.local_load)),
         )
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0

@@ -1,8 +1,8 @@
 """The static site at size: a full build for 1,000 items and 10,000 employees, then incremental rebuilds.
 
 One in-process moto account holds 1,000 published items (four languages, 12 topics, every 25th
-important) and 10,000 employees in 20 teams with leaderboard counters for the week, month and all time
-(written as the counting stream leaves them: the bench measures the site, not the counting). Then:
+important) and 10,000 employees in 20 teams with leaderboards for the week, month and all time
+(boards written as the counting run leaves them: the bench measures the site, not the counting). Then:
 
 - a full build into the moto site bucket (read the data, render every page in four locales, upload);
 - the same build again with nothing changed;
@@ -115,13 +115,10 @@ def report(figures: dict[str, Any]) -> list[str]:
 def _seed(items: int, employees: int) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from functions import aws
-    from functions.config import settings
     from functions.content.model import LANGUAGES, new_content
     from functions.content.store import ContentStore
     from functions.directory.model import Employee
     from functions.directory.store import EmployeeStore
-    from functions.dynamo import to_item
     from functions.stats.periods import current_key
 
     now = datetime.now(UTC)
@@ -147,27 +144,17 @@ def _seed(items: int, employees: int) -> None:
         for n in range(employees)
     ]
     EmployeeStore().put_many(people)
-    client = aws.dynamodb()
-    table = settings().counters_table
-    rows = []
+    from functions.stats.aggregates import AggregateStore
+    from functions.stats.boards import EVERYONE, Board, Change, Entry
+
+    store = AggregateStore()
     for period, share in (("all", 1.0), ("month", 0.6), ("week", 0.3)):
         key = current_key(period, now)
+        boards: dict[str, Board] = {}
         for n, person in enumerate(people[: int(employees * share)]):
             points = (n * 7919) % 997 + 1
-            rows.append(
-                {
-                    "pk": f"EMP#{person.id}",
-                    "sk": key,
-                    "lb": key,
-                    "tlb": f"{key}#{person.team}",
-                    "employee_id": person.id,
-                    "team": person.team,
-                    "points": points,
-                    "shares": points % 13,
-                    "unique_human_clicks": points // 10,
-                    "human_clicks": points // 8,
-                }
-            )
-    for start in range(0, len(rows), 25):
-        chunk = [{"PutRequest": {"Item": to_item(row)}} for row in rows[start : start + 25]]
-        client.batch_write_item(RequestItems={table: chunk})
+            entry = Entry(person.id, points, points % 13, points // 8, points // 10)
+            for scope in (EVERYONE, person.team):
+                boards.setdefault(scope, Board(key, scope)).apply([Change(person.id, 0, entry)])
+        for board in boards.values():
+            store.put_board(board, 1)

@@ -102,9 +102,9 @@ def revoke_employee_tokens(who: str) -> int:
 
 
 def replay_clicks(lines: object) -> int:
-    """Put back every ``replay_item`` found in Powertools JSON log lines; a second replay is harmless
-    only for the raw log (the item key is the same), and the counters count each event once anyway."""
-    from functions.events import EventStore
+    """Write every ``replay_item`` found in Powertools JSON log lines that is not in the log: into the bucket
+    open now (a closed slice is never read again), marked late; its id lets counting take it once."""
+    from functions.events import EventStore, event_from_item
 
     store = EventStore()
     replayed = skipped = 0
@@ -118,7 +118,10 @@ def replay_clicks(lines: object) -> int:
         if record.get("message") != "click_tracking_failed" or not isinstance(item, dict):
             skipped += 1
             continue
-        store.put_item(item)
+        if store.stored(item):
+            skipped += 1
+            continue
+        store.put_late(event_from_item(item))
         replayed += 1
     print(f"replayed {replayed} click(s), skipped {skipped} line(s)")
     return 0

@@ -15,7 +15,7 @@ NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "what
 class Settings:
     links_table: str
     events_table: str
-    counters_table: str
+    aggregates_table: str
     content_table: str
     employees_table: str
     admin_tokens_table: str
@@ -24,15 +24,21 @@ class Settings:
     digests_table: str
     digest_queue_name: str
     feed_pull_queue_name: str
+    click_backlog_queue_name: str  # clicks whose event write failed, written later (functions/clicks/backlog.py)
     mail_from: str
     mail_configuration_set: str | None
     unsubscribe_address: str  # where mailto unsubscribes go (an SES receipt rule reads it)
     site_bucket: str
+    data_bucket: str  # private: the counting run's decision state and the archive of raw events
     secret_parameter: str
     short_base_url: str
     api_base_url: str
     site_base_url: str  # where the static site is served (its own domain in AWS; the API's port locally)
     event_ttl_days: int = 400
+    count_slice_seconds: int = 300  # the counting run folds the event log one slice at a time
+    count_grace_seconds: int = 60  # a slice is counted once its end is this far in the past
+    event_bucket_seconds: int = 60  # events are keyed by the minute they were written in (divides the slice)
+    event_shards: int = 10  # partition keys per bucket: a viral link's clicks spread over this many
     share_link_ttl_days: int = 30
     link_cache_seconds: int = 300
     points_per_unique_human_click: int = 10
@@ -56,7 +62,7 @@ class Settings:
         return cls(
             links_table=table("links"),
             events_table=table("events"),
-            counters_table=table("counters"),
+            aggregates_table=table("aggregates"),
             content_table=table("content"),
             employees_table=table("employees"),
             admin_tokens_table=table("admin_tokens"),
@@ -65,15 +71,18 @@ class Settings:
             digests_table=table("digests"),
             digest_queue_name=env.get("DIGEST_QUEUE_NAME", f"chorus-{stage}-digests"),
             feed_pull_queue_name=env.get("FEED_PULL_QUEUE_NAME", f"chorus-{stage}-feed-pulls"),
+            click_backlog_queue_name=env.get("CLICK_BACKLOG_QUEUE_NAME", f"chorus-{stage}-click-backlog"),
             mail_from=mail_from,
             mail_configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
             unsubscribe_address=env.get("UNSUBSCRIBE_ADDRESS") or _unsubscribe_address(mail_from),
             site_bucket=env.get("SITE_BUCKET", f"chorus-{stage}-site-000000000000"),
+            data_bucket=env.get("DATA_BUCKET", f"chorus-{stage}-data-000000000000"),
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),
             short_base_url=env.get("SHORT_BASE_URL", base).rstrip("/"),
             api_base_url=base,
             site_base_url=env.get("SITE_BASE_URL", base).rstrip("/"),
             event_ttl_days=_positive_int(env, "EVENT_TTL_DAYS", 400),
+            **_counting(env),
             share_link_ttl_days=_positive_int(env, "SHARE_LINK_TTL_DAYS", 30),
             link_cache_seconds=_positive_int(env, "LINK_CACHE_SECONDS", 300),
             points_per_unique_human_click=_positive_int(env, "POINTS_PER_UNIQUE_HUMAN_CLICK", 10),
@@ -97,6 +106,22 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {value}")
     return value
+
+
+def _counting(env: dict[str, str]) -> dict[str, int]:
+    slice_seconds = _bounded_int(env, "COUNT_SLICE_SECONDS", 300, 1, 3600)
+    bucket_seconds = _bounded_int(env, "EVENT_BUCKET_SECONDS", 60, 1, 3600)
+    if slice_seconds % bucket_seconds or 86400 % slice_seconds:
+        raise ValueError(
+            f"EVENT_BUCKET_SECONDS ({bucket_seconds}) must divide COUNT_SLICE_SECONDS ({slice_seconds}),"
+            " which must divide a day"
+        )
+    return {
+        "count_slice_seconds": slice_seconds,
+        "count_grace_seconds": _bounded_int(env, "COUNT_GRACE_SECONDS", 60, 1, 3600),
+        "event_bucket_seconds": bucket_seconds,
+        "event_shards": _bounded_int(env, "EVENT_SHARDS", 10, 1, 100),
+    }
 
 
 def _unsubscribe_address(mail_from: str) -> str:

@@ -1,13 +1,26 @@
-"""The raw event log: one item per click or share, expiring by TTL, streamed to the counters.
+"""The raw event log: one item per click or share, in time buckets spread over shards, expiring by TTL.
+
+Each event is written once, to ``T#<bucket>#<shard>`` / ``<at>#<id>``: ``<bucket>`` is the time the item
+was written, floored to ``EVENT_BUCKET_SECONDS`` (``2026-11-23T08:05:00Z``), and ``<shard>`` comes from the
+event's random id, so the clicks of one viral link spread over ``EVENT_SHARDS`` partitions instead of one
+(each takes about 1,000 writes a second). The counting run reads a closed slice of buckets back, shard by
+shard (``slice``); no stream, no per-event marker. Because the bucket is the write time, an item always
+lands in a bucket whose slice is still open: a slice is counted only ``COUNT_GRACE_SECONDS`` after its end.
+
+A share is also written under the employee, ``S#<employee>`` / ``<day>#<content>#<network>``, so a digest
+can ask what someone already shared (``shared_by``) without reading the log.
 
 This module is the only one that knows how events are stored; the rest of Chorus sees ``Event``.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from functions import aws
@@ -24,13 +37,16 @@ class Event:
     network: str
     team: str
     code: str
-    kind: str = ""  # clicks: human / bot / preview / scanner
+    kind: str = ""  # human / bot / preview / scanner
     reason: str = ""
-    visitor: str = ""  # clicks: the daily-salted visitor hash, never an IP
+    visitor: str = ""  # the daily-salted visitor hash, never an IP
     referrer_host: str | None = None
     country: str | None = None
     device: str | None = None
     method: str | None = None
+    id: str = ""  # 16 hex chars from secrets.token_hex(8), set where the event is made (EventStore fills it if empty)
+    ip: str = ""  # daily-salted HMAC of the source address alone (16 hex): the address cap's "same network"
+    late: bool = False  # written from the click backlog after its first write failed
 
     @property
     def day(self) -> str:
@@ -41,21 +57,39 @@ class Event:
         return self.type == "click" and self.kind == "human"
 
 
-def timestamp(now: datetime) -> str:
-    return now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def now() -> float:
+    """The clock events are bucketed by and slices are closed by (epoch seconds; tests move it)."""
+    return time.time()
 
 
-def event_item(event: Event, ttl_days: int) -> dict[str, Any]:
-    """The DynamoDB item for an event (also what a failed write logs, so it can be replayed)."""
-    prefix = "C" if event.type == "click" else "S"
-    owner = event.code if event.type == "click" else event.employee_id
-    at = datetime.fromisoformat(event.at.replace("Z", "+00:00"))
-    expires = int((at + timedelta(days=ttl_days)).timestamp())
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_event_id() -> str:
+    return secrets.token_hex(8)
+
+
+def bucket_name(epoch_seconds: float, bucket_seconds: int) -> str:
+    """The bucket a moment falls in: ``2026-11-23T08:05:00Z`` for 08:05:37 with 60-second buckets."""
+    start = int(epoch_seconds // bucket_seconds * bucket_seconds)
+    return datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shard_of(event_id: str, shards: int) -> int:
+    return int(event_id[:8], 16) % shards
+
+
+def event_item(event: Event, ttl_days: int, written_at: float, bucket_seconds: int, shards: int) -> dict[str, Any]:
+    """The log item of an event written at ``written_at`` (also what a failed write logs, to replay it)."""
+    if not event.id:
+        event = replace(event, id=new_event_id())
+    bucket = bucket_name(written_at, bucket_seconds)
     return to_item(
         {
-            "pk": f"{prefix}#{owner}",
-            "sk": f"{event.at}#{secrets.token_hex(4)}",
-            "expires_at": expires,
+            "pk": f"T#{bucket}#{shard_of(event.id, shards)}",
+            "sk": f"{event.at}#{event.id}",
+            "expires_at": _expiry(event.at, ttl_days),
             **asdict(event),
         }
     )
@@ -67,22 +101,109 @@ def event_from_item(item: dict[str, Any]) -> Event:
     return Event(**{k: v for k, v in record.items() if k in fields})
 
 
-def event_id(item: dict[str, Any]) -> str:
-    """A stable id for a stored event (its key), used to count each event exactly once."""
-    return f"{item['pk']['S']}|{item['sk']['S']}"
+def _expiry(at: str, ttl_days: int) -> int:
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    return int((moment + timedelta(days=ttl_days)).timestamp())
 
 
 class EventStore:
-    def __init__(self, table: str | None = None, client: Any = None, ttl_days: int | None = None) -> None:
-        self.table = table or settings().events_table
+    def __init__(
+        self,
+        table: str | None = None,
+        client: Any = None,
+        ttl_days: int | None = None,
+        bucket_seconds: int | None = None,
+        shards: int | None = None,
+    ) -> None:
+        s = settings()
+        self.table = table or s.events_table
         self.client = client or aws.dynamodb()
-        self.ttl_days = ttl_days if ttl_days is not None else settings().event_ttl_days
+        self.ttl_days = ttl_days if ttl_days is not None else s.event_ttl_days
+        self.bucket_seconds = bucket_seconds or s.event_bucket_seconds
+        self.shards = shards or s.event_shards
 
     def item(self, event: Event) -> dict[str, Any]:
-        return event_item(event, self.ttl_days)
+        """The log item, keyed by the clock now: build it right before writing it."""
+        return event_item(event, self.ttl_days, now(), self.bucket_seconds, self.shards)
 
     def put_item(self, item: dict[str, Any]) -> None:
         self.client.put_item(TableName=self.table, Item=item)
 
+    def put(self, event: Event) -> dict[str, Any]:
+        """Write an event to the log; returns the item written."""
+        item = self.item(event)
+        self.put_item(item)
+        return item
+
+    def put_late(self, event: Event) -> dict[str, Any]:
+        """Write an event whose first write failed: into the bucket open now, marked ``late``, same id."""
+        return self.put(replace(event, late=True))
+
+    def stored(self, item: dict[str, Any]) -> bool:
+        """Whether this exact log item (its key) is in the table: did a write that seemed to fail land?"""
+        key = {"pk": item["pk"], "sk": item["sk"]}
+        found = self.client.get_item(TableName=self.table, Key=key, ProjectionExpression="pk", ConsistentRead=True)
+        return "Item" in found
+
     def add(self, event: Event) -> None:
-        self.put_item(self.item(event))
+        """Record an event: the log item, and for a share the employee's own record of it."""
+        self.put(event)
+        if event.type == "share":
+            self.client.put_item(
+                TableName=self.table,
+                Item=to_item(
+                    {
+                        "pk": f"S#{event.employee_id}",
+                        "sk": f"{event.day}#{event.content_id}#{event.network}",
+                        "content_id": event.content_id,
+                        "network": event.network,
+                        "at": event.at,
+                        "expires_at": _expiry(event.at, self.ttl_days),
+                    }
+                ),
+            )
+
+    def buckets(self, start: int, end: int) -> list[str]:
+        """The buckets that begin in ``[start, end)`` (epoch seconds)."""
+        first = math.ceil(start / self.bucket_seconds) * self.bucket_seconds
+        return [bucket_name(b, self.bucket_seconds) for b in range(first, end, self.bucket_seconds)]
+
+    def slice(self, start: int, end: int) -> Iterator[Event]:
+        """Every event written in a bucket that begins in ``[start, end)``, bucket by bucket."""
+        for bucket in self.buckets(start, end):
+            yield from self.bucket(bucket)
+
+    def bucket(self, bucket: str) -> Iterator[Event]:
+        """Every event written in one bucket: one paged Query per shard."""
+        for shard in range(self.shards):
+            kwargs: dict[str, Any] = {
+                "TableName": self.table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"T#{bucket}#{shard}"}},
+            }
+            while True:
+                page = self.client.query(**kwargs)
+                for item in page.get("Items", []):
+                    yield event_from_item(item)
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def shared_by(self, employee_id: str, since: date | str | None = None) -> set[str]:
+        """The content ids this employee shared (on any network) since a day, or ever: one paged Query."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"S#{employee_id}"}},
+            "ProjectionExpression": "content_id",
+        }
+        if since is not None:
+            kwargs["KeyConditionExpression"] += " AND sk >= :since"
+            kwargs["ExpressionAttributeValues"][":since"] = {"S": str(since)}
+        shared: set[str] = set()
+        while True:
+            page = self.client.query(**kwargs)
+            shared.update(item["content_id"]["S"] for item in page.get("Items", []) if "content_id" in item)
+            if "LastEvaluatedKey" not in page:
+                return shared
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

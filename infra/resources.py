@@ -6,6 +6,7 @@ stack cannot drift from production.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 
 TEMPLATE = Path(__file__).with_name("template.yaml")
 LOCAL_ACCOUNT = "000000000000"
+QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
 
 
 @cache
@@ -59,14 +61,38 @@ def queues(stage: str = "dev") -> dict[str, str]:
     }
 
 
-def bucket_name(stage: str = "dev") -> str:
-    return _sub(template()["Resources"]["SiteBucket"]["Properties"]["BucketName"], stage)
+def create_queues(sqs: Any, stage: str = "dev") -> None:
+    """Every queue with the template's timeouts, retention and redrive policy (dead-letter queues first, so a
+    redrive policy can name its queue's ARN): a message that keeps failing lands in its DLQ, as in AWS."""
+    specs = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template()["Resources"].items()
+        if resource.get("Type") == "AWS::SQS::Queue"
+    }
+    arns: dict[str, str] = {}
+    for logical_id in sorted(specs, key=lambda logical_id: "RedrivePolicy" in specs[logical_id]):
+        props = specs[logical_id]
+        attributes = {key: str(props[key]) for key in QUEUE_ATTRIBUTES if key in props}
+        if "RedrivePolicy" in props:
+            [target, _] = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arns[target], "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}
+            )
+        url = sqs.create_queue(QueueName=_sub(props["QueueName"], stage), Attributes=attributes)["QueueUrl"]
+        arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def bucket_name(stage: str = "dev", logical_id: str = "SiteBucket") -> str:
+    return _sub(template()["Resources"][logical_id]["Properties"]["BucketName"], stage)
+
+
+BUCKETS = ("SiteBucket", "DataBucket")
 
 
 def create_all(
     dynamodb: Any, s3: Any | None = None, stage: str = "dev", sqs: Any | None = None, ses: Any | None = None
 ) -> list[str]:
-    """Create every table (and the site bucket and queues) that does not exist yet; return the tables created.
+    """Create every table (and the buckets and queues) that does not exist yet; return the tables created.
 
     With ``ses``, the digest's sender address is verified (SES refuses mail from unverified senders).
     """
@@ -81,12 +107,12 @@ def create_all(
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec["ttl"])
         created.append(name)
     if s3 is not None:
-        name = bucket_name(stage)
-        if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
-            s3.create_bucket(Bucket=name)
+        existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for name in (bucket_name(stage, logical_id) for logical_id in BUCKETS):
+            if name not in existing_buckets:
+                s3.create_bucket(Bucket=name)
     if sqs is not None:
-        for name in queues(stage).values():
-            sqs.create_queue(QueueName=name)  # idempotent for the same attributes
+        create_queues(sqs, stage)
     if ses is not None:
         from email.utils import parseaddr
 
@@ -106,8 +132,10 @@ def table_env(stage: str = "dev") -> dict[str, str]:
         if isinstance(value, dict) and value.get("Ref") in names
     }
     env["SITE_BUCKET"] = bucket_name(stage)
+    env["DATA_BUCKET"] = bucket_name(stage, "DataBucket")
     env["DIGEST_QUEUE_NAME"] = queues(stage)["DigestQueue"]
     env["FEED_PULL_QUEUE_NAME"] = queues(stage)["FeedPullQueue"]
+    env["CLICK_BACKLOG_QUEUE_NAME"] = queues(stage)["ClickBacklogQueue"]
     env["SECRET_PARAMETER"] = _sub(variables["SECRET_PARAMETER"], stage)
     env["CHORUS_STAGE"] = stage
     return env

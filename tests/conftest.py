@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,14 @@ BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
 )
 BROWSER_HEADERS = {"User-Agent": BROWSER_UA, "Accept-Language": "en-GB,en;q=0.9", "Accept": "text/html"}
+# The employee opening their own share link: a browser, but not the one the tests' visitors click with
+# (the visitor who opened an employee's share link is that employee, whose clicks earn no points).
+SHARER_HEADERS = {
+    "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Mobile/15E148 Safari/604.1",
+    "Accept-Language": "en-GB,en;q=0.9",
+    "Accept": "text/html",
+}
 
 
 @pytest.fixture
@@ -73,18 +80,54 @@ def short_code_from_intent(location: str) -> str:
     raise AssertionError(f"no short link in {location}")
 
 
-def pump_counters(client: Any) -> int:
-    """Deliver the events table's stream to the count_events handler, as Lambda would."""
-    import boto3
+@dataclass
+class Clock:
+    """The event log's clock (``functions.events.now``), moved by a test: events are bucketed by it and the
+    counting run closes slices by it, so a test counts what it wrote without waiting minutes."""
 
-    from infra.local.streams import StreamPump
+    at: float
 
-    def invoke(event: dict[str, Any]) -> dict[str, Any]:
-        return client.lambda_.invoke("count_events", event).payload
+    def __call__(self) -> float:
+        return self.at
 
-    pump = StreamPump(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], invoke)
-    pump.start("TRIM_HORIZON")
-    return pump.pump()
+    def close_slice(self) -> None:
+        """Move past the end of the slice being written, and its grace: the counting run takes it now."""
+        from functions.config import settings
+
+        s = settings()
+        self.at = (self.at // s.count_slice_seconds + 1) * s.count_slice_seconds + s.count_grace_seconds
+
+
+@pytest.fixture
+def clock(aws: None, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    import time
+
+    from functions import events
+
+    moving = Clock(time.time())
+    monkeypatch.setattr(events, "now", moving)
+    return moving
+
+
+def run_counting(client: Any) -> dict[str, Any]:
+    """Run the count_events schedule once, as EventBridge would."""
+    event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, ["count_events"])
+    return client.lambda_.invoke("count_events", event).payload
+
+
+@pytest.fixture
+def count_clicks(client: Any, clock: Clock) -> Any:
+    """``count_clicks()``: close the slice written so far and count it through the count_events schedule.
+
+    The schedule has run once already, as in a deployment, so counting starts before the test's first event
+    (a first run ever starts one slice back)."""
+    run_counting(client)
+
+    def count() -> dict[str, Any]:
+        clock.close_slice()
+        return run_counting(client)
+
+    return count
 
 
 def pump_feed_pulls(client: Any) -> int:

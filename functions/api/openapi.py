@@ -67,22 +67,32 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(404,),
         content_type="text/html",
     ),
-    Operation(
-        "GET",
-        "/share/{employee_id}/{content_id}/{network}",
-        "Share as an employee through a signed link: records the share, 302 to the network's intent",
-        "links",
-        status=302,
-        content_type="text/html",
-        errors=(403, 404),
-        params=(
-            Param("employee_id", "path", "Employee id", required=True),
-            Param("content_id", "path", "Content item id", required=True),
-            Param("network", "path", "linkedin, x, facebook, whatsapp or email", required=True),
-            Param("exp", "query", "Expiry (Unix seconds), signed", required=True),
-            Param("sig", "query", "HMAC signature", required=True),
-            Param("v", "query", "The employee's token version, signed (absent at 0); a revoked one gets 403"),
-        ),
+    *(
+        Operation(
+            method,
+            "/share/{employee_id}/{content_id}/{network}",
+            summary,
+            "links",
+            status=302,
+            content_type="text/html",
+            errors=(403, 404),
+            params=(
+                Param("employee_id", "path", "Employee id", required=True),
+                Param("content_id", "path", "Content item id", required=True),
+                Param("network", "path", "linkedin, x, facebook, whatsapp or email", required=True),
+                Param("exp", "query", "Expiry (Unix seconds), signed", required=True),
+                Param("sig", "query", "HMAC signature", required=True),
+                Param("v", "query", "The employee's token version, signed (absent at 0); a revoked one gets 403"),
+            ),
+        )
+        for method, summary in (
+            (
+                "GET",
+                "Share as an employee through a signed link: 302 to the network's intent; the share is "
+                "recorded only for a person's browser (previews, scanners and bots are redirected, not counted)",
+            ),
+            ("HEAD", "Share link without a body: redirected, never recorded (link checkers and scanners probe)"),
+        )
     ),
     Operation("GET", "/admin", "The admin form (HTML)", "site", content_type="text/html"),
     Operation("GET", "/api/health", "Health check", "meta", response=schemas.HealthOut),

@@ -1,7 +1,7 @@
 """The visitor behind a click, trimmed and classified once (Shlink's ``Visitor`` value object).
 
 Raw request data never leaves this module: the IP address is used only to compute the daily visitor
-hash and to recognise known mail-scanner networks, and is never stored.
+and address hashes and to recognise known mail-scanner networks, and is never stored.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class Visitor:
     device: str
     classification: Classification
     visitor_hash: str
+    ip_hash: str = ""  # the daily-salted address (network) alone: "the same network" for the address cap
 
     @classmethod
     def from_request(
@@ -101,6 +102,7 @@ class Visitor:
             device=device_class(user_agent),
             classification=classify_visitor(method, lowered, raw_agent, source_ip),
             visitor_hash=visitor_hash(hash_key, day, source_ip or "", user_agent),
+            ip_hash=address_hash(hash_key, day, source_ip),
         )
 
 
@@ -154,6 +156,31 @@ def visitor_hash(hash_key: bytes, day: str, ip: str, user_agent: str) -> str:
     """An anonymous visitor id that changes every day: HMAC(daily salt, IP + user agent)."""
     daily_salt = _daily_salt(hash_key, day)
     return hmac.new(daily_salt, f"{ip}\n{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def address_hash(hash_key: bytes, day: str, source_ip: str | None) -> str:
+    """The visitor's network, salted for the day (16 hex), or "" when the address is unknown or malformed.
+
+    An IPv4 address is its own network; an IPv6 address counts as its /64, since one device picks new
+    addresses inside its /64 at will (privacy extensions) and a script could otherwise rotate them.
+    """
+    network = _network(source_ip)
+    if not network:
+        return ""
+    daily_salt = _daily_salt(hash_key, day)
+    return hmac.new(daily_salt, f"address\n{network}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _network(source_ip: str | None) -> str:
+    try:
+        address = ipaddress.ip_address((source_ip or "").strip())
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 @cache

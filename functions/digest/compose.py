@@ -3,7 +3,7 @@
 The queue worker makes one Composer per invocation, so what every employee of a batch shares is read once:
 the published candidates (through one CandidatePool) and this week's top of the leaderboard (for ranks).
 Per employee: one GetItem for them, one Query each for what they shared and what earlier digests held,
-one GetItem for their week's figures.
+one GetItem for their figures.
 """
 
 from __future__ import annotations
@@ -117,20 +117,15 @@ class Composer:
 
     def week(self, employee_id: str) -> WeekFigures:
         """This week's shares and human clicks (UTC ISO week, as the leaderboard counts) and rank in the top."""
-        from functions import aws
         from functions.digest.render import WeekFigures
+        from functions.stats.aggregates import AggregateStore
         from functions.stats.periods import current_key
 
-        key = current_key("week", self.now)
-        response = aws.dynamodb().get_item(
-            TableName=settings().counters_table,
-            Key={"pk": {"S": f"EMP#{employee_id}"}, "sk": {"S": key}},
-            ProjectionExpression="shares, human_clicks",
-        )
-        row = response.get("Item", {})
+        totals = AggregateStore().employee(employee_id)
+        week = totals.figures.get(current_key("week", self.now), {}) if totals else {}
         return WeekFigures(
-            shares=int(row.get("shares", {}).get("N", 0)),
-            human_clicks=int(row.get("human_clicks", {}).get("N", 0)),
+            shares=week.get("shares", 0),
+            human_clicks=week.get("human_clicks", 0),
             rank=self.ranks().get(employee_id),
         )
 

@@ -201,21 +201,7 @@ def select_items(
 
 
 def shared_content_ids(employee_id: str, *, client: Any = None, table: str | None = None) -> set[str]:
-    """The items this employee has shared (on any network), from their share events: one Query, paged."""
-    from functions import aws
-    from functions.config import settings
+    """The items this employee has shared (on any network), from the event log's record of their shares."""
+    from functions.events import EventStore
 
-    kwargs: dict[str, Any] = {
-        "TableName": table or settings().events_table,
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": f"S#{employee_id}"}},  # functions.events.event_item's key
-        "ProjectionExpression": "content_id",
-    }
-    client = client or aws.dynamodb()
-    shared: set[str] = set()
-    while True:
-        page = client.query(**kwargs)
-        shared.update(item["content_id"]["S"] for item in page.get("Items", []) if "content_id" in item)
-        if "LastEvaluatedKey" not in page:
-            return shared
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return EventStore(table=table, client=client).shared_by(employee_id)

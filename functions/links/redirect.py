@@ -1,11 +1,14 @@
 """The redirect path: resolve the code, decide the response, then track the click.
 
 At most one DynamoDB read (the link, cached while the Lambda is warm) and one write (the click event).
-Tracking can never break a redirect: a failed write is logged with the item needed to replay it.
+Tracking can never break a redirect: a failed write is queued to be written later (the click backlog), or,
+if that fails too, logged with the item needed to replay it.
 """
 
 from __future__ import annotations
 
+import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -21,6 +24,9 @@ from functions.links.store import LinkStore, ShortLink
 from functions.secrets import derived_key
 
 NEGATIVE_CACHE_SECONDS = 60
+# cachetools' caches are not thread-safe: two threads expiring or inserting at once corrupt them (then every
+# lookup raises). A Lambda serves one request at a time, but `make run` serves many threads at once.
+_CACHE_LOCK = threading.Lock()
 
 
 class LinkLookupError(RuntimeError):
@@ -65,22 +71,27 @@ def resolve(code: str) -> ShortLink | None:
     keeps working through a throttle or an outage (a stale destination beats an error page).
     """
     fresh, negative, known = _cache(), _negative_cache(), _known()
-    if code in fresh:
-        return fresh[code]
-    if code in negative:
-        return None
+    with _CACHE_LOCK:
+        cached = fresh.get(code)
+        if cached is not None:
+            return cached
+        if negative.get(code):
+            return None
     try:
-        link = _links().get(code)
+        link = _links().get(code)  # outside the lock: other codes are not held up by this read
     except Exception as exc:
         observability.count("LinkLookupErrors")
         observability.logger().error("link_lookup_failed", extra={"error": repr(exc), "code": code})
-        if code in known:
-            return known[code]
+        with _CACHE_LOCK:
+            last_seen = known.get(code)
+        if last_seen is not None:
+            return last_seen
         raise LinkLookupError(code) from exc
-    if link is None:
-        negative[code] = True
-    else:
-        fresh[code] = known[code] = link
+    with _CACHE_LOCK:
+        if link is None:
+            negative[code] = True
+        else:
+            fresh[code] = known[code] = link
     return link
 
 
@@ -100,6 +111,8 @@ def _track(link: ShortLink, visitor: Visitor, at: str) -> bool:
         country=visitor.country,
         device=visitor.device,
         method=visitor.method,
+        id=secrets.token_hex(8),
+        ip=visitor.ip_hash,
     )
     events = _events()
     item = events.item(event)
@@ -107,13 +120,26 @@ def _track(link: ShortLink, visitor: Visitor, at: str) -> bool:
         events.put_item(item)
     except Exception as exc:  # noqa: BLE001 - tracking must never break the redirect
         observability.count("ClickTrackingErrors")
-        observability.logger().error(
-            "click_tracking_failed",
-            extra={"error": repr(exc), "table": events.table, "replay_item": item},
-        )
+        _queue_for_later(event, exc, events.table, item)
         return False
     observability.count("HumanClicks" if visitor.classification.is_human else "FilteredClicks")
     return True
+
+
+def _queue_for_later(event: Event, error: Exception, table: str, item: dict[str, Any]) -> None:
+    """The event write failed: the click waits on the backlog queue (functions/clicks/backlog.py), or, if
+    even that fails, in a log line with the item needed to replay it."""
+    from functions.clicks.backlog import queue_click
+
+    try:
+        queue_click(event, item)
+    except Exception as queue_error:  # noqa: BLE001 - tracking must never break the redirect
+        observability.logger().error(
+            "click_tracking_failed",
+            extra={"error": repr(error), "queue_error": repr(queue_error), "table": table, "replay_item": item},
+        )
+        return
+    observability.count("ClickEventsQueued")
 
 
 @cache

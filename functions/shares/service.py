@@ -1,5 +1,12 @@
 """The share entry point: verify the signed link, record the share, hand back the intent URL.
 
+Everyone who opens a valid share link is redirected at once, but a share event is written only for a human
+visitor, judged by the click classifier (HEAD, link previews, mail scanners, bots, no Accept-Language): mail
+scanners open every link of a digest. The event carries the visitor and address hashes, so the counting
+run can find scanner bursts and the sharer's own clicks; "at most one share per employee, item, network
+and day" is the counting run's rule too (``functions/stats/decide.py``), never the writer's, so a scanner's
+share can never block the employee's real one later that day.
+
 A share link carries the employee's ``token_version`` (``v=``, left out at version 0, so links from before
 versions keep working): when an admin revokes the employee's tokens, the share links of old digests and of
 the site stop working too (403), since whoever holds a forwarded digest could otherwise keep sharing in the
@@ -9,11 +16,14 @@ posted are public and stay: they keep redirecting and counting (the redirect pat
 
 from __future__ import annotations
 
+import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
+from functions.clicks.visitor import Classification, Visitor
 from functions.config import NETWORKS, settings
 from functions.content.store import ContentStore
 from functions.directory.store import EmployeeStore
@@ -40,6 +50,8 @@ class Share:
     link: ShortLink
     short_url: str
     intent_url: str
+    classification: Classification | None = None  # of the visitor who opened the share link
+    recorded: bool = False  # a share event was written (human visitors only)
 
 
 def share_path(
@@ -79,10 +91,15 @@ def share(
     signature: str | None,
     now: datetime | None = None,
     token_version: str | None = None,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    source_ip: str | None = None,
 ) -> Share:
-    """Raise SignatureError, UnsupportedNetworkError or ShareTargetNotFoundError, or record the share.
+    """Raise SignatureError, UnsupportedNetworkError or ShareTargetNotFoundError, or hand back the share.
 
-    ``token_version`` is the link's ``v`` parameter (absent at version 0).
+    ``token_version`` is the link's ``v`` parameter (absent at version 0). ``method``, ``headers`` and
+    ``source_ip`` are the request's: the share is recorded only when they are a person's browser.
     """
     version = int(token_version) if token_version and token_version.isdecimal() and len(token_version) < 10 else 0
     if token_version and not version:
@@ -106,17 +123,31 @@ def share(
         team=employee.team,
         target=with_utm(content.url, network, content.utm_campaign),
     )
-    EventStore().add(
-        Event(
-            type="share",
-            at=timestamp(now or datetime.now(UTC)),
-            employee_id=employee.id,
-            content_id=content.id,
-            network=network,
-            team=employee.team,
-            code=link.code,
+    at = timestamp(now or datetime.now(UTC))
+    visitor = Visitor.from_request(method, headers or {}, source_ip, derived_key("visitor"), at[:10])
+    if visitor.classification.is_human:
+        EventStore().add(
+            Event(
+                type="share",
+                at=at,
+                employee_id=employee.id,
+                content_id=content.id,
+                network=network,
+                team=employee.team,
+                code=link.code,
+                kind=visitor.classification.kind,
+                reason=visitor.classification.reason,
+                visitor=visitor.visitor_hash,
+                id=secrets.token_hex(8),
+                ip=visitor.ip_hash,
+            )
         )
-    )
     short = f"{settings().short_base_url}/{link.code}"
     text = content.suggested_text(network, employee.variant_seed)
-    return Share(link, short, intent_url(network, short, text, content.title))
+    return Share(
+        link,
+        short,
+        intent_url(network, short, text, content.title),
+        visitor.classification,
+        recorded=visitor.classification.is_human,
+    )

@@ -1,8 +1,8 @@
 """What the site shows, read in one go: the published items, the teams, every leaderboard.
 
 Nothing here Scans: items come from the ``feed_all`` index (50 per Query, important first, then newest),
-teams from the directory's record of teams in use, each leaderboard from its index (one Query and one
-BatchGetItem for the names).
+teams from the directory's record of teams in use, every leaderboard's board in one BatchGetItem and the
+names on all of them in another.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ def read_site_data(now: datetime | None = None, client: Any = None, board_size: 
     from functions import aws
     from functions.content.store import ContentStore
     from functions.directory.store import EmployeeStore
-    from functions.stats.leaderboard import leaderboard
+    from functions.stats.aggregates import AggregateStore
+    from functions.stats.boards import EVERYONE
+    from functions.stats.leaderboard import leading_ids, standings
+    from functions.stats.periods import current_key
 
     client = client or aws.dynamodb()
     moment = now or datetime.now(UTC)
@@ -44,16 +47,23 @@ def read_site_data(now: datetime | None = None, client: Any = None, board_size: 
         start = page.last_key
         if not start:
             break
+    directory = EmployeeStore(client=client)
+    in_use = directory.teams_in_use()
+    keys = {period: current_key(period, moment) for period in LEADERBOARD_PERIODS}
+    wanted = [(period, team) for period in LEADERBOARD_PERIODS for team in (None, *in_use)]
+    stored = AggregateStore(client=client).boards((keys[period], team or EVERYONE) for period, team in wanted)
+    read = {(period, team): stored[(keys[period], team or EVERYONE)] for period, team in wanted}
+    known = directory.get_many({i for board in read.values() for i in leading_ids(board, board_size)})
     boards: dict[tuple[str, str | None], tuple[Standing, ...]] = {}
     for period in LEADERBOARD_PERIODS:
-        boards[(period, None)] = tuple(leaderboard(period, None, board_size, moment, client))
+        boards[(period, None)] = tuple(standings(read[(period, None)], board_size, client, known))
     teams = []
-    for team in EmployeeStore(client=client).teams_in_use():
-        all_time = tuple(leaderboard("all", team, board_size, moment, client))
+    for team in in_use:
+        all_time = tuple(standings(read[("all", team)], board_size, client, known))
         if not all_time:
             continue  # nobody in the team has points yet (or the team is no longer used)
         teams.append(team)
         boards[("all", team)] = all_time
         for period in ("week", "month"):
-            boards[(period, team)] = tuple(leaderboard(period, team, board_size, moment, client))
+            boards[(period, team)] = tuple(standings(read[(period, team)], board_size, client, known))
     return SiteData(tuple(items), tuple(teams), boards, moment)

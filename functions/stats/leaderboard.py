@@ -1,8 +1,8 @@
 """Leaderboards: the top K employees by points for a period, overall or within one team.
 
-Read from the counters' leaderboard indexes in O(K): one Query for the ranked counters and one
-BatchGetItem for the names. Deactivated employees are left out; those who opted out of being shown
-by name appear anonymously.
+Read in O(K) from the board the counting run keeps (functions/stats/boards.py): one GetItem for the
+board, one BatchGetItem for the names. Deactivated employees are left out; those who opted out of being
+shown by name appear anonymously. An employee's own rank comes from the board's points histogram.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions import aws
-from functions.config import settings
 from functions.directory.store import EmployeeStore
-from functions.dynamo import from_item
+from functions.stats.aggregates import AggregateStore
+from functions.stats.boards import EVERYONE, Board, Entry
 from functions.stats.periods import LEADERBOARD_PERIODS, current_key
 
 MAX_LIMIT = 100
+SLACK = 10  # entries read beyond the limit, for deactivated employees who are skipped
 ANONYMOUS = "Anonymous colleague"
 
 
@@ -58,66 +59,76 @@ def leaderboard(
     now: datetime | None = None,
     client: Any = None,
 ) -> list[Standing]:
+    check_query(period, team, limit)
+    client = client or aws.dynamodb()
+    board = AggregateStore(client=client).board(current_key(period, now or datetime.now(UTC)), team or EVERYONE)
+    return standings(board, limit, client)
+
+
+def check_query(period: str, team: str | None, limit: int) -> None:
     if period not in LEADERBOARD_PERIODS:
         raise LeaderboardQueryError("period", f"must be one of {', '.join(LEADERBOARD_PERIODS)}")
     if not 1 <= limit <= MAX_LIMIT:
         raise LeaderboardQueryError("limit", f"must be between 1 and {MAX_LIMIT}")
     if team is not None and not 0 < len(team) <= 100:
         raise LeaderboardQueryError("team", "must be between 1 and 100 characters")
-    client = client or aws.dynamodb()
-    key = current_key(period, now or datetime.now(UTC))
-    index, attribute, value = (
-        ("leaderboard", "lb", key) if team is None else ("team_leaderboard", "tlb", f"{key}#{team}")
-    )
-    response = client.query(
-        TableName=settings().counters_table,
-        IndexName=index,
-        KeyConditionExpression="#k = :k",
-        ExpressionAttributeNames={"#k": attribute},
-        ExpressionAttributeValues={":k": {"S": value}},
-        ScanIndexForward=False,
-        Limit=limit + 10,  # a little slack for deactivated employees, who are skipped
-    )
-    rows = [from_item(item) for item in response.get("Items", [])]
-    employees = EmployeeStore(client=client).get_many([row["employee_id"] for row in rows])
-    standings: list[Standing] = []
-    for row in rows:
-        employee = employees.get(row["employee_id"])
-        if employee is None or not employee.on_leaderboard:
-            continue
-        points = int(row.get("points", 0))
-        previous = standings[-1] if standings else None
-        rank = previous.rank if previous and previous.points == points else len(standings) + 1
-        standings.append(
-            Standing(
-                rank=rank,
-                employee_id=employee.id,
-                employee=employee.name if employee.show_name else ANONYMOUS,
-                team=row.get("team", employee.team),
-                shares=int(row.get("shares", 0)),
-                human_clicks=int(row.get("human_clicks", 0)),
-                unique_human_clicks=int(row.get("unique_human_clicks", 0)),
-                points=points,
-                anonymous=not employee.show_name,
-            )
-        )
-        if len(standings) == limit:
-            break
-    return standings
 
 
-RANK_COUNT_LIMIT = 1000  # a rank beyond this reads as "1000+": the count never reads more index entries
+def standings(board: Board, limit: int, client: Any = None, known: dict[str, Any] | None = None) -> list[Standing]:
+    """The board's first ``limit`` entries of people still on the leaderboard, with names (ties share a rank).
+
+    ``known``: employees already read (by ``leading_ids``); only the others are read, in one BatchGetItem.
+    """
+    directory = EmployeeStore(client=client or aws.dynamodb())
+    employees = dict(known or {})
+    result: list[Standing] = []
+    start = 0
+    while len(result) < limit and start < len(board.top):
+        rows = board.top[start : start + limit - len(result) + SLACK]  # a little more, for leavers skipped
+        start += len(rows)
+        missing = [row.employee_id for row in rows if row.employee_id not in employees]
+        if missing:
+            employees.update(directory.get_many(missing))
+        for row in rows:
+            employee = employees.get(row.employee_id)
+            if employee is None or not employee.on_leaderboard:
+                continue
+            previous = result[-1] if result else None
+            rank = previous.rank if previous and previous.points == row.points else len(result) + 1
+            result.append(_standing(row, rank, employee, board.scope))
+            if len(result) == limit:
+                break
+    return result
+
+
+def leading_ids(board: Board, limit: int) -> list[str]:
+    """The employees ``standings(board, limit)`` will most likely show: read them together for many boards."""
+    return [row.employee_id for row in board.top[: limit + SLACK]]
+
+
+def _standing(row: Entry, rank: int, employee: Any, scope: str) -> Standing:
+    return Standing(
+        rank=rank,
+        employee_id=employee.id,
+        employee=employee.name if employee.show_name else ANONYMOUS,
+        team=employee.team if scope == EVERYONE else scope,
+        shares=row.shares,
+        human_clicks=row.human_clicks,
+        unique_human_clicks=row.unique_human_clicks,
+        points=row.points,
+        anonymous=not employee.show_name,
+    )
 
 
 @dataclass(frozen=True)
 class OwnStanding:
     period: str
     rank: int | None  # None: no points yet in this period
-    rank_is_floor: bool  # True: the rank is at least ``rank`` (more than RANK_COUNT_LIMIT ahead)
+    rank_is_floor: bool  # kept for the API's shape: ranks are exact (always False)
     shares: int
     unique_human_clicks: int
     points: int
-    team_rank: int | None = None  # within the team the points were earned in
+    team_rank: int | None = None  # within the team they were last seen in
     team_rank_is_floor: bool = False
 
     def public(self) -> dict[str, Any]:
@@ -135,64 +146,37 @@ class OwnStanding:
 def own_standings(employee_id: str, now: datetime | None = None, client: Any = None) -> dict[str, OwnStanding]:
     """An employee's figures and rank, overall and in their team, in each leaderboard period.
 
-    One BatchGetItem for their three counters, then per period with points two COUNT Queries (the
-    overall and the team leaderboard index) for those strictly ahead, each reading at most
-    RANK_COUNT_LIMIT entries: equal points share a rank, as on the board.
+    One GetItem for their figures, one BatchGetItem for their six boards; the rank is 1 + how many have
+    more points on the board (its histogram counts everyone, leavers too). While they are in a board's
+    top entries their entry there wins: figures and rank then match the leaderboard they see, even when a
+    slice is half-way folded in (their item already counted, the board not yet).
     """
-    client = client or aws.dynamodb()
-    table = settings().counters_table
+    store = AggregateStore(client=client or aws.dynamodb())
     moment = now or datetime.now(UTC)
     keys = {period: current_key(period, moment) for period in LEADERBOARD_PERIODS}
-    response = client.batch_get_item(
-        RequestItems={table: {"Keys": [{"pk": {"S": f"EMP#{employee_id}"}, "sk": {"S": key}} for key in keys.values()]}}
-    )
-    rows = {row["sk"]: row for row in (from_item(item) for item in response["Responses"].get(table, []))}
-    standings = {}
+    totals = store.employee(employee_id)
+    team = totals.team if totals else ""
+    wanted = [(key, EVERYONE) for key in keys.values()] + ([(key, team) for key in keys.values()] if team else [])
+    boards = store.boards(wanted)
+    result = {}
     for period, key in keys.items():
-        row = rows.get(key, {})
-        points = int(row.get("points", 0))
-        board = ("leaderboard", "lb", key)
-        rank, floor = (None, False) if points <= 0 else _rank(client, table, board, employee_id, points)
-        team_rank, team_floor = (None, False)
-        if points > 0 and row.get("tlb"):
-            team_board = ("team_leaderboard", "tlb", row["tlb"])
-            team_rank, team_floor = _rank(client, table, team_board, employee_id, points)
-        standings[period] = OwnStanding(
-            period,
-            rank,
-            floor,
-            int(row.get("shares", 0)),
-            int(row.get("unique_human_clicks", 0)),
-            points,
-            team_rank,
-            team_floor,
+        figures = totals.figures.get(key, {}) if totals else {}
+        mine = Entry(
+            employee_id,
+            points=figures.get("points", 0),
+            shares=figures.get("shares", 0),
+            unique_human_clicks=figures.get("unique_human_clicks", 0),
         )
-    return standings
-
-
-def _rank(client: Any, table: str, board: tuple[str, str, str], employee_id: str, points: int) -> tuple[int, bool]:
-    """1 + how many others have more points on ``board`` (index, key attribute, key value), counting to the
-    limit. Their own row is left out: a share counted since ``points`` was read must not put them behind
-    themselves."""
-    index, attribute, value = board
-    ahead, start = 0, None
-    while True:
-        kwargs: dict[str, Any] = {
-            "TableName": table,
-            "IndexName": index,
-            "KeyConditionExpression": "#k = :k AND points > :p",
-            "FilterExpression": "employee_id <> :me",
-            "ExpressionAttributeNames": {"#k": attribute},
-            "ExpressionAttributeValues": {":k": {"S": value}, ":p": {"N": str(points)}, ":me": {"S": employee_id}},
-            "Select": "COUNT",
-            "Limit": RANK_COUNT_LIMIT + 1 - ahead,
-        }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        response = client.query(**kwargs)
-        ahead += response["Count"]
-        start = response.get("LastEvaluatedKey")
-        if ahead > RANK_COUNT_LIMIT:
-            return RANK_COUNT_LIMIT, True
-        if not start:
-            return ahead + 1, False
+        overall = boards[(key, EVERYONE)]
+        mine = overall.entry(employee_id) or mine
+        team_board = boards.get((key, team))
+        result[period] = OwnStanding(
+            period,
+            overall.rank(mine.points),
+            False,
+            mine.shares,
+            mine.unique_human_clicks,
+            mine.points,
+            team_board.rank((team_board.entry(employee_id) or mine).points) if team_board else None,
+        )
+    return result

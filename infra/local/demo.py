@@ -21,6 +21,10 @@ BROWSER = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0.0.0 Mobile Safari/537.36"
 )
+SHARER = (  # the employee opening their own share link
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Safari/605.1.15"
+)
 
 
 def demo_data() -> dict[str, Any]:
@@ -68,7 +72,8 @@ def _activity(people: list[Employee], content_ids: list[str]) -> None:
             network = NETWORKS[n % 3]
             content_id = content_ids[(rank + n) % len(content_ids)]
             query = parse_qs(urlsplit(service.share_path(employee.id, content_id, network)).query)
-            done = service.share(employee.id, content_id, network, query["exp"][0], query["sig"][0])
+            sharer = {"User-Agent": SHARER, "Accept-Language": "pl-PL,pl;q=0.9"}
+            done = service.share(employee.id, content_id, network, query["exp"][0], query["sig"][0], headers=sharer)
             for visitor in range(2 * (6 - rank)):
                 headers = {"User-Agent": BROWSER, "Accept-Language": "pl-PL,pl;q=0.9"}
                 redirect.follow(done.link.code, "GET", headers, f"198.51.100.{visitor}")

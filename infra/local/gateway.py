@@ -13,17 +13,24 @@ a known path to the app (``x-amazon-apigateway-any-method`` in infra/template.ya
   (OPTIONS too, unless the route has CORS and so a preflight answer);
 * a path no route has: 404 JSON; a body over 10 MB: 413 JSON;
 * a Content-Length that is not a number, or a chunked body that is not chunks: 400 JSON, and the
-  connection is closed, since where the next request starts is unknown.
+  connection is closed, since where the next request starts is unknown;
+* the visitor's address (``requestContext.identity.sourceIp``, which chalice.local always sets to
+  127.0.0.1) is the connection's peer, or, when the peer is this machine, the address the nearest proxy
+  appended to ``X-Forwarded-For`` (see ``viewer_address``): tests and load generators play visitors from
+  many networks that way, as CloudFront passes the viewer's address on;
+* requests are served concurrently, one thread per connection (chalice.local's threaded server, with a
+  deeper listen queue than http.server's 5 so a burst of new connections is not refused).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException
+from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayException, ThreadedHTTPServer
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 _DECIMAL = re.compile(r"[0-9]{1,12}")  # not str.isdigit, which takes "²"
@@ -46,12 +53,49 @@ def gateway_response(resource: str) -> RefusedError:
     return RefusedError(int(properties["StatusCode"]), json.loads(properties["ResponseTemplates"]["application/json"]))
 
 
+def viewer_address(peer: str, forwarded_for: list[str] | None = None) -> str:
+    """The address API Gateway would report as the visitor's, for a request from ``peer``.
+
+    A proxy on this machine (a loopback peer: a test, a load generator, a local reverse proxy) is trusted
+    as CloudFront is in AWS: the visitor is the last address of ``X-Forwarded-For`` (``forwarded_for``: the
+    header's values in order), the one that proxy appended; the ones before it are whatever the client
+    claimed. From any other peer the header is ignored, since anyone can send it: the visitor is the peer.
+    A last entry that is not an IP address is ignored too.
+    """
+    if not _is_loopback(peer) or not forwarded_for:
+        return peer
+    claimed = ",".join(forwarded_for).rsplit(",", 1)[-1].strip()
+    try:
+        return str(ipaddress.ip_address(claimed))
+    except ValueError:
+        return peer
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(parsed, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return parsed.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+class Server(ThreadedHTTPServer):
+    """chalice.local's server: a thread per connection (daemon threads, so Ctrl-C never waits for one)."""
+
+    request_queue_size = 128
+
+
 class Gateway(LocalGateway):
+    source_ip = "127.0.0.1"  # the visitor's address for the request being handled (see viewer_address)
+
     def _generate_lambda_event(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
         try:
-            return super()._generate_lambda_event(method, path, headers, body)
+            event = super()._generate_lambda_event(method, path, headers, body)
         except ValueError:  # no route matches the path
             raise gateway_response("UnknownPathResponse") from None
+        event["requestContext"]["identity"]["sourceIp"] = self.source_ip
+        return event
 
     def _has_user_defined_options_method(self, lambda_event: Any) -> bool:
         # Without CORS API Gateway has no OPTIONS method for the route: the app says 405, as for any other.
@@ -75,6 +119,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         """After the request line and headers, read the body as framed, or refuse it and close."""
         if not super().parse_request():
             return False
+        forwarded = self.headers.get_all("X-Forwarded-For")
+        self.local_gateway.source_ip = viewer_address(self.client_address[0], forwarded)
         try:
             self._body = self._read_body()
         except RefusedError as refusal:

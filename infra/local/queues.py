@@ -19,11 +19,20 @@ LOCAL_RETRY_SECONDS = 5  # AWS waits the queue's visibility timeout (6 minutes);
 
 
 class QueuePump:
-    def __init__(self, sqs: Any, queue_name: str, handler: Handler, function_name: str, batch_size: int = 1) -> None:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_name: str,
+        handler: Handler,
+        function_name: str,
+        batch_size: int = 1,
+        retry_seconds: int = LOCAL_RETRY_SECONDS,
+    ) -> None:
         self.sqs = sqs
         self.handler = handler
         self.function_name = function_name
         self.batch_size = batch_size
+        self.retry_seconds = retry_seconds  # 0: a failed message is delivered again at once (tests)
         self.url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self.arn = sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
@@ -34,7 +43,7 @@ class QueuePump:
             messages = self.sqs.receive_message(
                 QueueUrl=self.url,
                 MaxNumberOfMessages=self.batch_size,
-                VisibilityTimeout=LOCAL_RETRY_SECONDS,
+                VisibilityTimeout=self.retry_seconds,
                 AttributeNames=["All"],
             ).get("Messages", [])
             if not messages:

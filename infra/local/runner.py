@@ -2,8 +2,11 @@
 
 One process: an in-process moto server (DynamoDB, S3, SES, SQS, SSM) with fake credentials, the
 resources from infra/template.yaml, demo data on first start, the Chalice app on http://localhost:8000,
-and the event handlers that Lambda would run (the events stream feeding the counters). State is kept
-under .state/ between runs; Ctrl-C stops everything and frees the ports.
+and the event handlers and schedules that Lambda would run (the counting run every half second). Requests are
+served concurrently (a thread per connection; moto answers one AWS call at a time, see moto_server.py),
+and expired TTL items are deleted as DynamoDB would (expiry.py). State is kept under .state/ between runs
+(``CHORUS_STATE_DIR`` or ``--state-dir`` moves it, ``PORT`` or ``--port`` the port, so several stacks can
+run side by side); Ctrl-C stops everything and frees the ports.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ REGION = "us-east-1"
 
 def configure_environment(port: int, moto_url: str, env: dict[str, str] | None = None) -> None:
     """Point every boto3 client at moto with fake credentials: nothing can reach a real account."""
+    from infra.local.counting import LOCAL_SETTINGS
     from infra.resources import table_env
 
     target = os.environ if env is None else env
@@ -44,6 +48,7 @@ def configure_environment(port: int, moto_url: str, env: dict[str, str] | None =
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": target.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             **table_env("dev"),
+            **LOCAL_SETTINGS,
         }
     )
     for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
@@ -60,11 +65,11 @@ class Runner:
     def start(self) -> None:
         import logging
 
-        from moto.server import ThreadedMotoServer
+        from infra.local.moto_server import SerialMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto = SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
         configure_environment(self.port, f"http://{host}:{moto_port}")
@@ -73,7 +78,6 @@ class Runner:
 
         from functions.admin.tokens import AdminTokenStore
         from infra.local.state import LocalState
-        from infra.local.streams import StreamPump
         from infra.resources import create_all, tables
 
         self.dynamodb = boto3.client("dynamodb")
@@ -82,8 +86,10 @@ class Runner:
         self.state = LocalState(self.state_dir)
         fresh = not self.state.exists
         self.state.restore(self.dynamodb)
+        self._expire()
         self.s3 = boto3.client("s3")
         self.state.restore_media(self.s3, os.environ["SITE_BUCKET"])
+        self.state.restore_data(self.s3, os.environ["DATA_BUCKET"])
         boto3.client("ssm").put_parameter(
             Name=os.environ["SECRET_PARAMETER"], Value=self.state.secret(), Type="SecureString", Overwrite=True
         )
@@ -91,13 +97,13 @@ class Runner:
         import app as chorus
 
         self.app = chorus
-        self.pump = StreamPump(
-            self.dynamodb, boto3.client("dynamodbstreams"), os.environ["EVENTS_TABLE"], self._count_events
-        )
-        self.pump.start("LATEST")  # restored events were counted before the last stop
+        from infra.local.counting import LocalCounting
         from infra.local.schedules import ScheduleDriver
 
         self.schedules = ScheduleDriver(chorus)
+        self.counting = LocalCounting(self.schedules.fire)
+        self.counting.resume(None if fresh else self.state.saved_at)
+        self.counting.count()  # a fresh start takes its checkpoint here, before the demo's clicks
         if not fresh:  # state saved by an older version may predate the digest planner's and feeds' indexes
             from functions.content.feed_sources import index_feed_sources
             from functions.directory.store import EmployeeStore
@@ -108,13 +114,21 @@ class Runner:
             from infra.local.demo import seed
 
             seed()
-            self.pump.pump()
+            self.counting.settle()  # the demo's clicks on the leaderboard before the first page is served
         self.admin_token = AdminTokenStore().create("make run")
         self.save()
         self._mail()
         self._feeds()
+        self._click_backlog()
         self._site()
         self.server = self._serve()
+
+    def _expire(self) -> None:
+        """TTL, which moto stores but never enforces: a sweep now and every minute, on its own thread."""
+        from infra.local.expiry import TtlSweeper, ttl_attributes
+
+        sweeper = TtlSweeper(self.dynamodb, ttl_attributes("dev"))
+        threading.Thread(target=sweeper.run, args=(self.stopping,), name="ttl", daemon=True).start()
 
     def _mail(self) -> None:
         """The digest queue's worker and the outbox, both driven from the loop (and by `make digest`)."""
@@ -151,6 +165,16 @@ class Runner:
                 self.feed_pulls.pump()
             except Exception as exc:  # noqa: BLE001 - keep pulling; say what went wrong
                 print(f"feed pulls failed: {exc!r}", file=sys.stderr, flush=True)
+
+    def _click_backlog(self) -> None:
+        """The click backlog's worker (clicks whose event write failed), driven from the loop."""
+        import boto3
+
+        from functions.config import settings
+        from infra.local.queues import QueuePump
+
+        queue, handler = settings().click_backlog_queue_name, self.app.write_backlog_clicks
+        self.click_backlog = QueuePump(boto3.client("sqs"), queue, handler, "write_backlog_clicks", batch_size=10)
 
     def _site(self) -> None:
         """The site: built now, then by the 10-minute schedule, after content changes and on POST /dev/site."""
@@ -208,16 +232,13 @@ class Runner:
             "outbox": f"http://localhost:{self.port}/dev/outbox/",
         }
 
-    def _count_events(self, event: dict[str, Any]) -> dict[str, Any]:
-        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="count_events")
-        return self.app.count_events(event, context)
-
     def _serve(self) -> Any:
         import boto3
         from chalice.config import Config
         from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
         from functions.config import settings
+        from infra.local.gateway import Server
         from infra.local.static import handler_class
 
         config_file = json.loads((ROOT / ".chalice" / "config.json").read_text())
@@ -226,16 +247,18 @@ class Runner:
         CustomLocalChalice.__bases__ = (LocalChalice, self.app.app.__class__)
         self.app.app.__class__ = CustomLocalChalice
         handler = handler_class(boto3.client("s3"), settings().site_bucket)  # the site first, then the app
-        server = LocalDevServer(self.app.app, config, "127.0.0.1", self.port, handler_cls=handler)
+        server = LocalDevServer(self.app.app, config, "127.0.0.1", self.port, handler_cls=handler, server_cls=Server)
         threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
         return server
 
     def save(self) -> None:
         self.state.save(self.dynamodb, self.tables)
         self.state.save_media(self.s3, os.environ["SITE_BUCKET"])
+        self.counting.sweep(self.s3, os.environ["DATA_BUCKET"])
+        self.state.save_data(self.s3, os.environ["DATA_BUCKET"])
 
     def loop(self, pump_every: float = 0.5, save_every: float = 15.0, site_after: float = 10.0) -> None:
-        """Drive the event handlers until asked to stop: the stream every half second.
+        """Drive the event handlers until asked to stop: the counting run every half second (1-second slices).
 
         A local convenience AWS does not have: once clicks or shares are counted, the site is rebuilt
         ``site_after`` seconds later, so the leaderboard pages follow a demo without waiting 10 minutes.
@@ -244,7 +267,8 @@ class Runner:
         counted_at: float | None = None
         while not self.stopping.wait(pump_every):
             try:
-                if self.pump.pump() and counted_at is None:
+                self.click_backlog.pump()
+                if self.counting.count() and counted_at is None:
                     counted_at = time.monotonic()
                 if counted_at is not None and time.monotonic() - counted_at >= site_after:
                     counted_at = None
@@ -265,7 +289,8 @@ class Runner:
         self.server.shutdown()
         self.server.server.server_close()
         try:
-            self.pump.pump()
+            self.click_backlog.pump()
+            self.counting.settle()
             self.save()
         finally:
             self.moto.stop()
@@ -309,9 +334,11 @@ class Runner:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from infra.local.state import default_state_dir
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("CHORUS_STATE_DIR", ROOT / ".state")))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
+    parser.add_argument("--state-dir", type=Path, default=default_state_dir(), help="$CHORUS_STATE_DIR or .state/")
     parser.add_argument("--no-demo", action="store_true", help="start empty instead of with demo data")
     args = parser.parse_args(argv)
     from infra.local.aws_calls import install_from_env

@@ -21,6 +21,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 # A person's Chrome. Headless Chromium announces itself as "HeadlessChrome", which Chorus rightly
 # counts as a bot (checked below), so the human click is made with an ordinary desktop agent.
 PERSON_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
+
+
 def leaderboard(chorus: RunningChorus) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{chorus.base}/api/leaderboard?period=week", timeout=10) as response:
         return json.load(response)["entries"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import BROWSER_HEADERS
-from tests.e2e.conftest import RunningChorus, fetch, start_chorus
+from tests.conftest import BROWSER_HEADERS, SHARER_HEADERS
+from tests.e2e.conftest import RunningChorus, fetch, start_chorus, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -20,18 +19,8 @@ def board(chorus: RunningChorus) -> list[dict[str, Any]]:
     return json.load(fetch(f"{chorus.base}/api/leaderboard?period=week"))["entries"]
 
 
-def wait_for(condition: Any, seconds: float = 5.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not true within {seconds} s")
-
-
 def share_and_click(chorus: RunningChorus, share_url: str, agent_suffix: str = "") -> str:
-    response = fetch(share_url)
+    response = fetch(share_url, SHARER_HEADERS)  # the employee's browser: the share is recorded
     assert response.status == 302
     intent = urlsplit(response.headers["Location"])
     assert intent.hostname == "www.linkedin.com"

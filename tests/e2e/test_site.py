@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHARER_HEADERS
 from tests.e2e.conftest import RunningChorus, fetch, show_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -159,11 +159,11 @@ def test_the_leaderboard_shows_the_ranking_and_updates_after_clicks(chorus: Runn
     before = next(
         e["points"] for e in api(chorus, "/api/leaderboard?period=week&limit=20")["entries"] if e["employee"] == name
     )
-    intent = fetch(chorus.share_urls[0]).headers["Location"]
+    intent = fetch(chorus.share_urls[0], SHARER_HEADERS).headers["Location"]  # a browser's share is recorded
     short = next(w for w in parse_qs(urlsplit(intent).query)["text"][0].split() if w.startswith(chorus.base))
     for n in range(3):
         reader = {"User-Agent": f"{PERSON_UA} reader{n}", "Accept": "text/html", "Accept-Language": "lt"}
-        fetch(short, reader)
+        fetch(short, {**reader, "X-Forwarded-For": f"198.51.100.{60 + n}"})  # three readers, three networks
     deadline = time.monotonic() + 40  # counted within a second; the runner rebuilds the site ~10 s later
     while time.monotonic() < deadline:
         time.sleep(1)

@@ -33,13 +33,25 @@ def iso(delta: timedelta) -> str:
 
 
 def test_an_admin_creates_an_item_and_sees_who_and_when(admin: Any) -> None:
-    response = admin.send("POST", "/api/admin/content", item(
-        id="spring-launch", title="Spring launch", topics=["Product", "product"], important=True,
-        share_texts={"linkedin": ["Proud of this!", "Have a look."], "x": ["Spring launch:"]}))
+    response = admin.send(
+        "POST",
+        "/api/admin/content",
+        item(
+            id="spring-launch",
+            title="Spring launch",
+            topics=["Product", "product"],
+            important=True,
+            share_texts={"linkedin": ["Proud of this!", "Have a look."], "x": ["Spring launch:"]},
+        ),
+    )
     assert response.status_code == 201
     body = response.json_body
     assert (body["id"], body["slug"], body["status"], body["topics"]) == (
-        "spring-launch", "spring-launch", "published", ["product"])
+        "spring-launch",
+        "spring-launch",
+        "published",
+        ["product"],
+    )
     assert body["created_by"] == "admin:comms" and body["created_at"] == body["updated_at"]
     assert admin.send("GET", "/api/admin/content/spring-launch").json_body == body
 
@@ -80,9 +92,13 @@ def test_a_duplicate_id_is_409_and_the_first_item_is_kept(admin: Any) -> None:
 
 
 def test_admin_endpoints_refuse_without_a_token(client: Any) -> None:
-    for method, path in [("POST", "/api/admin/content"), ("GET", "/api/admin/content"),
-                         ("PUT", "/api/admin/content/x"), ("DELETE", "/api/admin/content/x"),
-                         ("POST", "/api/admin/content/import-url")]:
+    for method, path in [
+        ("POST", "/api/admin/content"),
+        ("GET", "/api/admin/content"),
+        ("PUT", "/api/admin/content/x"),
+        ("DELETE", "/api/admin/content/x"),
+        ("POST", "/api/admin/content/import-url"),
+    ]:
         response = client.http.request(method, path, body=b"{}")
         assert response.status_code == 401, (method, path)
 
@@ -128,8 +144,10 @@ def test_the_feed_shows_live_items_important_first_then_newest(admin: Any, clien
     assert ids == ["item-pinned", "item-new", "item-polish", "item-old"]
     assert [i["id"] for i in client.http.get("/api/feed?lang=pl").json_body["items"]] == ["item-polish"]
     assert [i["id"] for i in client.http.get("/api/feed?topic=kultura").json_body["items"]] == ["item-polish"]
-    statuses = {s: [i["id"] for i in admin.send("GET", f"/api/admin/content?status={s}").json_body["items"]]
-                for s in ("scheduled", "expired", "draft")}
+    statuses = {
+        s: [i["id"] for i in admin.send("GET", f"/api/admin/content?status={s}").json_body["items"]]
+        for s in ("scheduled", "expired", "draft")
+    }
     assert statuses == {"scheduled": ["item-future"], "expired": ["item-over"], "draft": ["item-draft"]}
     assert client.http.get("/api/content/item-future").status_code == 404
     assert client.http.get("/api/content/item-new").json_body["title"] == "new"
@@ -150,8 +168,16 @@ def test_the_feed_pages_with_an_opaque_cursor_and_refuses_a_tampered_one(admin: 
         assert response.status_code == 400 and set(response.json_body["fields"]) == {"cursor"}
 
 
-@pytest.mark.parametrize(("query", "field"), [("lang=de", "lang"), ("limit=0", "limit"), ("limit=x", "limit"),
-                                              ("sort=new", "sort"), ("topic=" + "t" * 41, "topic")])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("lang=de", "lang"),
+        ("limit=0", "limit"),
+        ("limit=x", "limit"),
+        ("sort=new", "sort"),
+        ("topic=" + "t" * 41, "topic"),
+    ],
+)
 def test_bad_feed_parameters_get_400_naming_them(client: Any, query: str, field: str) -> None:
     response = client.http.get(f"/api/feed?{query}")
     assert response.status_code == 400 and set(response.json_body["fields"]) == {field}
@@ -175,8 +201,11 @@ def test_bodies_over_a_megabyte_are_refused(admin: Any) -> None:
 def test_a_topic_feed_fills_its_pages_and_loses_nothing_between_them(admin: Any, client: Any) -> None:
     for n in range(12):
         topics = ["rare"] if n % 3 == 0 else ["common"]
-        admin.send("POST", "/api/admin/content", item(id=f"topic-{n:02d}", topics=topics,
-                                                      publish_start=iso(timedelta(hours=-n - 1))))
+        admin.send(
+            "POST",
+            "/api/admin/content",
+            item(id=f"topic-{n:02d}", topics=topics, publish_start=iso(timedelta(hours=-n - 1))),
+        )
     seen, cursor, pages = [], None, 0
     while True:
         query = "/api/feed?topic=common&limit=3" + (f"&cursor={cursor}" if cursor else "")

@@ -48,8 +48,15 @@ def sqs_event(records: list[dict[str, Any]]) -> dict[str, Any]:
     arn = f"arn:aws:sqs:us-east-1:123456789012:{settings().digest_queue_name}"
     return {
         "Records": [
-            {**record, "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-             "eventSourceARN": arn, "awsRegion": "us-east-1"}
+            {
+                **record,
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": "us-east-1",
+            }
             for record in records
         ]
     }
@@ -90,8 +97,17 @@ def people() -> list[Employee]:
 
 
 def run_schedule(lambda_client: Any) -> dict[str, Any]:
-    event = {"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
-             "account": "123456789012", "time": RUN, "region": "us-east-1", "resources": [], "detail": {}}
+    event = {
+        "version": "0",
+        "id": "1",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": RUN,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
     return lambda_client.invoke("plan_digests", event).payload
 
 
@@ -139,9 +155,21 @@ def test_an_employee_whose_address_bounced_gets_no_digest(client: Any, people: l
         "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "OLA@example.com"}]},
         "mail": {"destination": ["ola@example.com"]},
     }
-    event = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notice), "Subject": "",
-             "TopicArn": "arn:aws:sns:us-east-1:123456789012:chorus-dev-mail-feedback", "Timestamp": RUN,
-             "MessageAttributes": {}, "MessageId": "m1"}}]}
+    event = {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "Message": json.dumps(notice),
+                    "Subject": "",
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:chorus-dev-mail-feedback",
+                    "Timestamp": RUN,
+                    "MessageAttributes": {},
+                    "MessageId": "m1",
+                },
+            }
+        ]
+    }
     assert client.lambda_.invoke("mail_feedback", event).payload == {"suppressed": 1}
 
     assert run_schedule(client.lambda_)["employees"] == 1  # no longer planned at all
@@ -185,14 +213,32 @@ def test_the_list_unsubscribe_link_unsubscribes_in_one_click_and_a_get_only_asks
 def inbound_mail(subject: str, spam: str = "PASS") -> dict[str, Any]:
     notice = {
         "notificationType": "Received",
-        "receipt": {"spamVerdict": {"status": spam}, "virusVerdict": {"status": "PASS"},
-                    "recipients": [settings().unsubscribe_address]},
-        "mail": {"source": "someone@elsewhere.example", "destination": [settings().unsubscribe_address],
-                 "commonHeaders": {"subject": subject, "to": [settings().unsubscribe_address]}},
+        "receipt": {
+            "spamVerdict": {"status": spam},
+            "virusVerdict": {"status": "PASS"},
+            "recipients": [settings().unsubscribe_address],
+        },
+        "mail": {
+            "source": "someone@elsewhere.example",
+            "destination": [settings().unsubscribe_address],
+            "commonHeaders": {"subject": subject, "to": [settings().unsubscribe_address]},
+        },
     }
-    return {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notice), "Subject": "",
-            "TopicArn": "arn:aws:sns:us-east-1:123456789012:chorus-dev-unsubscribe-mail", "Timestamp": RUN,
-            "MessageAttributes": {}, "MessageId": "m2"}}]}
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "Message": json.dumps(notice),
+                    "Subject": "",
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:chorus-dev-unsubscribe-mail",
+                    "Timestamp": RUN,
+                    "MessageAttributes": {},
+                    "MessageId": "m2",
+                },
+            }
+        ]
+    }
 
 
 def test_the_mailto_unsubscribe_from_the_header_turns_the_digest_off(client: Any, people: list[Employee]) -> None:

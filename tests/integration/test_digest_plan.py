@@ -27,7 +27,7 @@ from functions.digest.select import CandidatePool, select_items, shared_content_
 from functions.directory.model import WEEKDAYS, Employee
 from functions.directory.service import import_employees
 from functions.directory.store import DIGEST_SLOT, EmployeeStore
-from tests.conftest import signed_share_path
+from tests.conftest import SHARER_HEADERS, signed_share_path
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -256,7 +256,7 @@ def share_as(employee_id: str, content_id: str, network: str) -> None:
     from functions.shares.service import share
 
     query = parse_qs(urlsplit(signed_share_path(employee_id, content_id, network)).query)
-    share(employee_id, content_id, network, query["exp"][0], query["sig"][0])
+    share(employee_id, content_id, network, query["exp"][0], query["sig"][0], headers=SHARER_HEADERS)
 
 
 def test_a_digest_holds_what_the_rules_say_and_reads_only_with_queries(dynamodb_calls: Counter[str]) -> None:

@@ -575,6 +575,8 @@ DRAWN = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
 def json_body_routes() -> list[tuple[str, str]]:
     from functions.api.openapi import document
 

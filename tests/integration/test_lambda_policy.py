@@ -67,8 +67,8 @@ def stage_resources() -> dict[str, Any]:
     table_names = [spec["create"]["TableName"] for spec in tables(STAGE).values()]
     resources = [f"arn:*:dynamodb:*:*:table/{name}{part}" for name in table_names for part in ("", "/*")]
     resources += [f"arn:*:sqs:*:*:{name}" for name in queues(STAGE).values()]
-    bucket = table_env(STAGE)["SITE_BUCKET"]
-    resources += [f"arn:*:s3:::{bucket}", f"arn:*:s3:::{bucket}/*"]
+    for bucket in (table_env(STAGE)["SITE_BUCKET"], table_env(STAGE)["DATA_BUCKET"]):
+        resources += [f"arn:*:s3:::{bucket}", f"arn:*:s3:::{bucket}/*"]
     resources.append(f"arn:*:ssm:*:*:parameter{table_env(STAGE)['SECRET_PARAMETER']}")
     resources += ["arn:*:ses:*:*:identity/*", f"arn:*:ses:*:*:configuration-set/chorus-{STAGE}"]
     for resource in template()["Resources"].values():

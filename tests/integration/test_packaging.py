@@ -78,7 +78,9 @@ def test_the_merged_template_passes_cfn_lint(package: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_stream_handler_is_wired_to_the_real_stream(package: Path) -> None:
+def test_the_counting_run_is_one_schedule_at_a_time_and_the_stream_handlers_read_the_real_streams(
+    package: Path,
+) -> None:
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -86,10 +88,16 @@ def test_the_stream_handler_is_wired_to_the_real_stream(package: Path) -> None:
 
     Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     template = yaml.load((package / "sam.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
-    source = template["Resources"]["CountEvents"]["Properties"]["Events"]["CountEventsDynamodbEventSource"]
-    assert source["Properties"]["Stream"] == {"Fn::GetAtt": ["EventsTable", "StreamArn"]}
-    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert template["Globals"]["Function"]["Environment"]["Variables"]["EVENTS_TABLE"] == {"Ref": "EventsTable"}
+    counting = template["Resources"]["CountEvents"]["Properties"]
+    [source] = counting["Events"].values()
+    assert source["Type"] == "Schedule" and source["Properties"]["Schedule"] == "cron(1/5 * * * ? *)"
+    assert counting["ReservedConcurrentExecutions"] == 1
+    assert "StreamSpecification" not in template["Resources"]["EventsTable"]["Properties"]  # nobody reads one
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["EVENTS_TABLE"] == {"Ref": "EventsTable"} and variables["DATA_BUCKET"] == {"Ref": "DataBucket"}
+    data = template["Resources"]["DataBucket"]["Properties"]
+    assert all(data["PublicAccessBlockConfiguration"].values()) and "BucketEncryption" in data
+    assert {rule["Prefix"] for rule in data["LifecycleConfiguration"]["Rules"]} == {"state/", "events/"}
     for function, table in (("RebuildSite", "ContentTable"), ("RebuildSiteForDirectory", "EmployeesTable")):
         resource = template["Resources"][function]
         assert (
@@ -106,6 +114,20 @@ def test_the_feed_worker_takes_one_feed_per_call_and_reports_failed_messages(pac
     template = yaml.load((package / "sam.yaml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506 - no objects
     source = template["Resources"]["PullFeed"]["Properties"]["Events"]["PullFeedSqsEventSource"]["Properties"]
     assert (source["BatchSize"], source["FunctionResponseTypes"]) == ("1", ["ReportBatchItemFailures"])
+
+
+def test_the_click_backlog_worker_reports_failed_messages_and_its_queue_waits_out_its_timeout(package: Path) -> None:
+    import yaml
+
+    template = yaml.load((package / "sam.yaml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506 - no objects
+    function = template["Resources"]["WriteBacklogClicks"]["Properties"]
+    source = function["Events"]["WriteBacklogClicksSqsEventSource"]["Properties"]
+    assert (source["BatchSize"], source["FunctionResponseTypes"]) == ("10", ["ReportBatchItemFailures"])
+    queue = template["Resources"]["ClickBacklogQueue"]["Properties"]
+    assert int(queue["VisibilityTimeout"]) >= 6 * int(function["Timeout"])  # what Lambda's SQS event source asks
+    assert (queue["RedrivePolicy"]["maxReceiveCount"], queue["MessageRetentionPeriod"]) == ("5", "1209600")
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["CLICK_BACKLOG_QUEUE_NAME"] == {"Fn::GetAtt": ["ClickBacklogQueue", "QueueName"]}
 
 
 def test_every_other_method_of_every_path_reaches_the_app_and_unknown_paths_are_a_json_404(package: Path) -> None:

@@ -43,8 +43,15 @@ def fresh_topics() -> Iterator[None]:
 
 
 def person(email: str, name: str, locale: str, **fields: Any) -> Employee:
-    employee = Employee(id=employee_id_for(email), email=email, name=name, team="Sales", locale=locale,
-                        timezone="Europe/Warsaw", **fields)
+    employee = Employee(
+        id=employee_id_for(email),
+        email=email,
+        name=name,
+        team="Sales",
+        locale=locale,
+        timezone="Europe/Warsaw",
+        **fields,
+    )
     EmployeeStore().put(employee)
     return employee
 
@@ -64,8 +71,15 @@ def library(aws: None) -> None:
     """Published items whose topics the page offers: careers twice, product and events once."""
     for n, topics in enumerate([("careers", "events"), ("careers",), ("product",)]):
         ContentStore().add(
-            new_content(content_id=f"item-{n}", url=f"https://example.com/{n}", title=f"Item {n}", language="pl",
-                        status="published", topics=topics, publish_start=datetime(2026, 1, 1, tzinfo=UTC))
+            new_content(
+                content_id=f"item-{n}",
+                url=f"https://example.com/{n}",
+                title=f"Item {n}",
+                language="pl",
+                status="published",
+                topics=topics,
+                publish_start=datetime(2026, 1, 1, tzinfo=UTC),
+            )
         )
 
 
@@ -85,8 +99,14 @@ def stored(employee: Employee) -> dict[str, Any]:
 
 
 def save(client: Any, employee: Employee, **fields: Any) -> Any:
-    form = {"token": preferences_token(employee.id), "cadence": "daily", "weekday": "monday", "language": "pl",
-            "other_topics": "", **fields}
+    form = {
+        "token": preferences_token(employee.id),
+        "cadence": "daily",
+        "weekday": "monday",
+        "language": "pl",
+        "other_topics": "",
+        **fields,
+    }
     return client.http.post("/preferences", headers=FORM, body=urlencode(form, doseq=True))
 
 
@@ -141,11 +161,16 @@ def test_the_page_is_in_russian_for_a_russian_speaker(client: Any, ivan: Employe
     assert [button.get_text() for button in html.find_all("button")] == ["Сохранить", "Отписаться"]
 
 
-def test_saving_weekly_on_friday_with_topics_and_a_new_language(
-    client: Any, ola: Employee, library: None
-) -> None:
-    response = save(client, ola, cadence="weekly", weekday="friday", language="ru", topics=["careers", "product"],
-                    other_topics="Trade Fairs, events")
+def test_saving_weekly_on_friday_with_topics_and_a_new_language(client: Any, ola: Employee, library: None) -> None:
+    response = save(
+        client,
+        ola,
+        cadence="weekly",
+        weekday="friday",
+        language="ru",
+        topics=["careers", "product"],
+        other_topics="Trade Fairs, events",
+    )
     assert response.status_code == 200
     html = page(response)
     assert html.find(attrs={"role": "status"}).get_text() == "Сохранено."  # confirmed in the new language
@@ -271,9 +296,7 @@ def test_one_click_with_a_bad_token_is_refused_naming_the_token(client: Any, ola
     assert stored(ola)["digest_cadence"] == "weekly:monday"
 
 
-def test_opening_the_unsubscribe_link_only_asks_and_its_button_confirms_in_russian(
-    client: Any, ivan: Employee
-) -> None:
+def test_opening_the_unsubscribe_link_only_asks_and_its_button_confirms_in_russian(client: Any, ivan: Employee) -> None:
     response = client.http.get(path(unsubscribe_url(ivan.id)))  # what a mail scanner's prefetch does
     assert response.status_code == 200 and response.headers["Referrer-Policy"] == "no-referrer"
     html = page(response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,16 +11,16 @@ import pytest
 
 from tests.conftest import (
     BROWSER_HEADERS,
+    SHARER_HEADERS,
     World,
     parse_page,
-    pump_counters,
     short_code_from_intent,
     signed_share_path,
 )
 
 
 def share_and_get_code(client: Any, world: World, network: str = "linkedin") -> str:
-    response = client.http.get(signed_share_path(world.employee_id, world.content_id, network))
+    response = client.http.get(signed_share_path(world.employee_id, world.content_id, network), headers=SHARER_HEADERS)
     assert response.status_code == 302
     return short_code_from_intent(response.headers["Location"])
 
@@ -28,7 +29,7 @@ def stored_clicks() -> list[dict[str, Any]]:
     import os
 
     items = boto3.client("dynamodb").scan(TableName=os.environ["EVENTS_TABLE"])["Items"]
-    return [item for item in items if item["type"]["S"] == "click"]
+    return [item for item in items if item["pk"]["S"].startswith("T#") and item["type"]["S"] == "click"]  # the log
 
 
 def test_a_short_link_redirects_to_the_registered_destination_with_utm_tags(client: Any, world: World) -> None:
@@ -72,6 +73,18 @@ def test_the_click_is_recorded_with_attribution_and_without_the_ip(client: Any, 
     }
     assert "127.0.0.1" not in str(click)
     assert len(click["visitor"]["S"]) == 32
+    assert re.fullmatch(r"[0-9a-f]{16}", click["id"]["S"])  # the event's own id, for counting each once
+    assert re.fullmatch(r"[0-9a-f]{16}", click["ip"]["S"])  # the daily-salted network, for the address cap
+
+
+def test_visitors_rotating_their_agent_from_one_address_share_the_address_hash(client: Any, world: World) -> None:
+    code = share_and_get_code(client, world)
+    for n in range(3):
+        client.http.get(f"/{code}", headers={**BROWSER_HEADERS, "User-Agent": f"{BROWSER_HEADERS['User-Agent']} {n}"})
+    clicks = stored_clicks()
+    assert len({c["visitor"]["S"] for c in clicks}) == 3
+    assert len({c["ip"]["S"] for c in clicks}) == 1
+    assert len({c["id"]["S"] for c in clicks}) == 3
 
 
 def test_raw_events_expire_after_the_configured_days(client: Any, world: World, monkeypatch: Any) -> None:
@@ -131,13 +144,46 @@ def test_oversized_and_garbage_headers_still_redirect(client: Any, world: World)
     assert click["kind"]["S"] == "bot" and "country" not in click and "referrer_host" not in click
 
 
-def test_tracking_failure_never_blocks_the_redirect_and_is_logged_for_replay(
+def test_a_click_the_events_table_cannot_take_is_queued_and_written_when_the_table_is_back(
     client: Any, world: World, caplog: Any
 ) -> None:
     import os
 
+    from functions.config import settings
+    from infra.local.queues import QueuePump
+    from infra.resources import create_all
+
+    code = share_and_get_code(client, world)
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.delete_table(TableName=os.environ["EVENTS_TABLE"])
+    response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("https://www.example.com/news/launch")
+    assert not [r for r in caplog.records if r.getMessage() == "click_tracking_failed"]
+
+    def worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return client.lambda_.invoke("write_backlog_clicks", event).payload
+
+    pump = QueuePump(boto3.client("sqs"), settings().click_backlog_queue_name, worker, "write_backlog_clicks", 10, 0)
+    assert pump.pump(rounds=3) == 0  # the table is still gone: the click stays queued
+    create_all(dynamodb)  # the table is back
+    assert pump.pump() == 1
+    [click] = stored_clicks()
+    assert (click["code"]["S"], click["kind"]["S"], click["late"]["BOOL"]) == (code, "human", True)
+    assert pump.pump() == 0
+
+
+def test_tracking_failure_never_blocks_the_redirect_and_is_logged_for_replay_when_the_queue_fails_too(
+    client: Any, world: World, caplog: Any
+) -> None:
+    import os
+
+    from functions.config import settings
+
     code = share_and_get_code(client, world)
     boto3.client("dynamodb").delete_table(TableName=os.environ["EVENTS_TABLE"])
+    sqs = boto3.client("sqs")
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=settings().click_backlog_queue_name)["QueueUrl"])
     response = client.http.get(f"/{code}", headers=BROWSER_HEADERS)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("https://www.example.com/news/launch")
@@ -163,7 +209,7 @@ def test_a_redirect_costs_one_read_when_cold_and_none_when_warm_plus_one_write(c
     assert calls == ["PutItem"] * 3
 
 
-def test_the_same_visitor_twice_is_one_unique_human_click(client: Any, world: World) -> None:
+def test_the_same_visitor_twice_is_one_unique_human_click(client: Any, world: World, count_clicks: Any) -> None:
     from functions.stats.leaderboard import leaderboard
 
     code = share_and_get_code(client, world)
@@ -171,7 +217,7 @@ def test_the_same_visitor_twice_is_one_unique_human_click(client: Any, world: Wo
         client.http.get(f"/{code}", headers=BROWSER_HEADERS)
     other = {**BROWSER_HEADERS, "User-Agent": BROWSER_HEADERS["User-Agent"].replace("130", "131")}
     client.http.get(f"/{code}", headers=other)
-    pump_counters(client)
+    count_clicks()
     [me] = leaderboard("week")
     assert (me.shares, me.human_clicks, me.unique_human_clicks) == (1, 3, 2)
 

@@ -30,7 +30,9 @@ def test_every_object_gets_its_type_and_cache_policy(aws: None) -> None:
     assert sorted(report.written) == sorted(SITE) and report.deleted == ()
     assert head("en/index.html") == {"type": "text/html; charset=utf-8", "cache": "public, max-age=60"}
     assert head("assets/site.0123abcd.css") == {
-        "type": "text/css; charset=utf-8", "cache": "public, max-age=31536000, immutable"}
+        "type": "text/css; charset=utf-8",
+        "cache": "public, max-age=31536000, immutable",
+    }
     assert head("assets/chorus.89abcdef.js")["type"] == "text/javascript; charset=utf-8"
     assert head(MANIFEST)["cache"] == "no-store"
 

@@ -43,3 +43,23 @@ def test_the_worker_takes_its_item_count_and_mix_from_settings(monkeypatch: pyte
     monkeypatch.setattr(compose, "settings", lambda: configured)
     composer = compose.Composer()
     assert (composer.limit, composer.company_share) == (5, 0.4)
+
+
+def test_counting_defaults_are_five_minute_slices_of_minute_buckets_over_ten_shards() -> None:
+    settings = Settings.from_env({})
+    assert (settings.count_slice_seconds, settings.count_grace_seconds) == (300, 60)
+    assert (settings.event_bucket_seconds, settings.event_shards) == (60, 10)
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"COUNT_SLICE_SECONDS": "300", "EVENT_BUCKET_SECONDS": "7"}, "must divide COUNT_SLICE_SECONDS"),
+        ({"COUNT_SLICE_SECONDS": "7", "EVENT_BUCKET_SECONDS": "1"}, "which must divide a day"),
+        ({"EVENT_SHARDS": "0"}, "EVENT_SHARDS must be between 1 and 100"),
+        ({"COUNT_GRACE_SECONDS": "soon"}, "COUNT_GRACE_SECONDS must be a whole number"),
+    ],
+)
+def test_counting_settings_that_cannot_work_are_refused(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        Settings.from_env(env)

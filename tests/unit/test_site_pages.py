@@ -85,3 +85,19 @@ def test_the_home_page_stays_under_100_kb_with_the_longest_titles_and_summaries(
     site = SiteData(items, (), {}, NOW)
     home = build(site, {}, "https://site.example.org", "https://api.example.org").files["ru/index.html"]
     assert len(home) < 100_000, f"{len(home):,} bytes"
+
+
+def test_every_leaderboard_says_in_its_language_that_points_come_only_from_shares_and_unique_human_clicks() -> None:
+    from bs4 import BeautifulSoup
+
+    files = build(data(teams=("Sales",)), {}, "https://site.example.org", "https://api.example.org").files
+    expected = {
+        "en": "Points come only from shares and unique human clicks",
+        "pl": "Punkty przyznajemy wyłącznie za udostępnienia i unikalne kliknięcia",
+        "lt": "Taškai skiriami tik už pasidalijimus ir unikalius žmonių paspaudimus",
+        "ru": "Баллы начисляются только за репосты и уникальные переходы",
+    }
+    for lang, sentence in expected.items():
+        for page in (f"{lang}/leaderboard/index.html", f"{lang}/leaderboard/sales/index.html"):
+            lead = BeautifulSoup(files[page].decode(), "html.parser").select_one("main p.lead")
+            assert lead is not None and lead.get_text().startswith(sentence), page

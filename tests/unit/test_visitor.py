@@ -7,7 +7,15 @@ import re
 import pytest
 import yaml
 
-from functions.clicks.visitor import Visitor, classify_visitor, country, device_class, referrer_host, visitor_hash
+from functions.clicks.visitor import (
+    Visitor,
+    address_hash,
+    classify_visitor,
+    country,
+    device_class,
+    referrer_host,
+    visitor_hash,
+)
 from tests.conftest import BROWSER_UA, CORPORA
 
 HEADERS = {"accept-language": "en-US,en;q=0.9"}
@@ -151,3 +159,33 @@ def test_visitor_hash_is_stable_within_a_day_rotates_daily_and_never_contains_th
     assert same != visitor_hash(KEY, "2026-11-22", "198.51.100.5", BROWSER_UA)
     assert same != visitor_hash(b"w" * 32, "2026-11-22", "198.51.100.4", BROWSER_UA)
     assert "198.51.100.4" not in same and len(same) == 32
+
+
+def test_the_address_hash_is_the_network_alone_salted_for_the_day() -> None:
+    day = "2026-11-22"
+    office = address_hash(KEY, day, "198.51.100.4")
+    assert len(office) == 16 and int(office, 16) >= 0 and "198" not in office
+    # the same address with any user agent is one network; another address, day or key is another
+    agents = [
+        Visitor.from_request("GET", {"user-agent": f"{BROWSER_UA} {n}"}, "198.51.100.4", KEY, day) for n in range(3)
+    ]
+    assert {v.ip_hash for v in agents} == {office} and len({v.visitor_hash for v in agents}) == 3
+    assert office != address_hash(KEY, day, "198.51.100.5")
+    assert office != address_hash(KEY, "2026-11-23", "198.51.100.4")
+    assert office != address_hash(b"w" * 32, day, "198.51.100.4")
+    # the address hash is not the visitor hash of an empty agent (a different message under the same salt)
+    assert office != visitor_hash(KEY, day, "198.51.100.4", "")[:16]
+
+
+def test_an_ipv6_visitor_is_its_64_network_so_rotating_addresses_inside_it_is_one_network() -> None:
+    day = "2026-11-22"
+    home = address_hash(KEY, day, "2001:db8:1:2::1")
+    assert home == address_hash(KEY, day, "2001:db8:1:2:a4f3:9e1:77c0:15")
+    assert home != address_hash(KEY, day, "2001:db8:1:3::1")
+    assert address_hash(KEY, day, "::ffff:198.51.100.4") == address_hash(KEY, day, "198.51.100.4")
+
+
+@pytest.mark.parametrize("source", [None, "", "not an address", "999.1.1.1"])
+def test_an_unknown_or_malformed_address_has_no_address_hash(source: str | None) -> None:
+    assert address_hash(KEY, "2026-11-22", source) == ""
+    assert Visitor.from_request("GET", HEADERS, source, KEY, "2026-11-22").ip_hash == ""

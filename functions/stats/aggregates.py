@@ -1,0 +1,249 @@
+"""The aggregates table: employees' figures, leaderboards, and the counting run's checkpoint and lease.
+
+The only module that knows these shapes (pk / sk ``-``):
+
+- ``EMP#<employee>``: one number per period and metric, ``W#2026-W47|points``, ``M#2026-11|shares``,
+  ``A|unique_human_clicks`` … for this and the previous week and month and all time; ``team`` (last seen),
+  ``was`` (the team before the last slice) and ``applied`` (the end of the last slice folded in, epoch
+  seconds). A slice is added with one UpdateItem whose condition is that watermark: re-running a slice
+  changes nothing, and still hands back the totals.
+- ``BOARD#<period>#<team or *>``: ``top`` and ``hist`` as JSON (functions/stats/boards.py) and
+  ``applied``, replaced with a PutItem conditioned on that watermark.
+- ``CHECKPOINT``: ``slice_end`` and ``state_key``, the last slice counted and the S3 key of the decision
+  state after it. ``LEASE``: the counting run that holds the table now, until when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from functions import aws
+from functions.config import settings
+from functions.dynamo import is_condition_failure
+from functions.stats.boards import Board, Entry
+from functions.stats.folding import METRICS, EmployeeTotals
+
+NO_SORT_KEY = {"S": "-"}
+CHECKPOINT_KEY = {"pk": {"S": "CHECKPOINT"}, "sk": NO_SORT_KEY}
+LEASE_KEY = {"pk": {"S": "LEASE"}, "sk": NO_SORT_KEY}
+READ_BATCH = 100
+
+
+class CountingConflictError(RuntimeError):
+    """Another counting run moved the checkpoint: this one stops (the lease should make this impossible)."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    slice_end: int
+    state_key: str  # "" before the first slice with events
+
+
+def _employee_key(employee_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"EMP#{employee_id}"}, "sk": NO_SORT_KEY}
+
+
+def _board_key(period: str, scope: str) -> dict[str, Any]:
+    return {"pk": {"S": f"BOARD#{period}#{scope}"}, "sk": NO_SORT_KEY}
+
+
+def totals_from_item(employee_id: str, item: Mapping[str, Any]) -> EmployeeTotals:
+    figures: dict[str, dict[str, int]] = {}
+    for name, value in item.items():
+        if "|" in name and "N" in value:
+            period, metric = name.rsplit("|", 1)
+            figures.setdefault(period, {})[metric] = int(value["N"])
+    team = item.get("team", {}).get("S", "")
+    return EmployeeTotals(employee_id, team, item.get("was", {}).get("S", team), figures)
+
+
+def board_from_item(period: str, scope: str, item: Mapping[str, Any] | None) -> Board:
+    if not item:
+        return Board(period, scope)
+    top = [Entry(*row) for row in json.loads(item["top"]["S"])]
+    hist = {int(points): count for points, count in json.loads(item["hist"]["S"]).items()}
+    return Board(period, scope, top, hist, int(item["applied"]["N"]))
+
+
+def board_item(board: Board, applied: int) -> dict[str, Any]:
+    top = [[e.employee_id, e.points, e.shares, e.human_clicks, e.unique_human_clicks] for e in board.top]
+    hist = {str(points): count for points, count in sorted(board.hist.items())}
+    return {
+        **_board_key(board.period, board.scope),
+        "top": {"S": json.dumps(top, separators=(",", ":"))},
+        "hist": {"S": json.dumps(hist, separators=(",", ":"))},
+        "applied": {"N": str(applied)},
+    }
+
+
+class AggregateStore:
+    def __init__(self, table: str | None = None, client: Any = None) -> None:
+        self.table = table or settings().aggregates_table
+        self.client = client or aws.dynamodb()
+
+    # --- employees -----------------------------------------------------------------------------------
+
+    def employee(self, employee_id: str) -> EmployeeTotals | None:
+        item = self.client.get_item(TableName=self.table, Key=_employee_key(employee_id)).get("Item")
+        return totals_from_item(employee_id, item) if item else None
+
+    def add_to_employee(
+        self,
+        employee_id: str,
+        team: str,
+        changes: Mapping[str, Mapping[str, int]],
+        slice_end: int,
+        stale: Iterable[str],
+    ) -> tuple[EmployeeTotals, dict[str, Any]]:
+        """Add a slice's changes (period -> metric -> amount) once, dropping the ``stale`` periods' figures.
+
+        Returns the totals after this slice, and the item: the same whether this call applied the slice
+        or an earlier, interrupted run did.
+        """
+        names: dict[str, str] = {"#team": "team", "#was": "was", "#applied": "applied"}
+        values: dict[str, Any] = {":slice": {"N": str(slice_end)}, ":team": {"S": team}}
+        adds, removes = [], []
+        for period, metrics in sorted(changes.items()):
+            for metric, amount in sorted(metrics.items()):
+                if amount:
+                    n = len(adds)
+                    names[f"#a{n}"] = f"{period}|{metric}"
+                    values[f":a{n}"] = {"N": str(amount)}
+                    adds.append(f"#a{n} :a{n}")
+        for period in sorted(set(stale) - set(changes)):
+            for metric in METRICS:
+                n = len(removes)
+                names[f"#r{n}"] = f"{period}|{metric}"
+                removes.append(f"#r{n}")
+        expression = "SET #applied = :slice, #was = if_not_exists(#team, :team), #team = :team"
+        if adds:
+            expression += " ADD " + ", ".join(adds)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=_employee_key(employee_id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_not_exists(#applied) OR #applied < :slice",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            item = response["Attributes"]
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            item = exc.response.get("Item") or {}
+            if int(item.get("applied", {}).get("N", "0")) != slice_end:
+                raise CountingConflictError(f"employee {employee_id} is past slice {slice_end}") from exc
+        return totals_from_item(employee_id, item), item
+
+    def drop_periods(self, employee_id: str, periods: Iterable[str], slice_end: int) -> None:
+        """Remove the figures of periods no longer kept (seen on an item the slice just updated)."""
+        names = {f"#r{n}": f"{p}|{m}" for n, (p, m) in enumerate((p, m) for p in sorted(periods) for m in METRICS)}
+        # if a later slice updated the item meanwhile, that slice drops them
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=_employee_key(employee_id),
+                UpdateExpression="REMOVE " + ", ".join(names),
+                ConditionExpression="#applied = :slice",
+                ExpressionAttributeNames={**names, "#applied": "applied"},
+                ExpressionAttributeValues={":slice": {"N": str(slice_end)}},
+            )
+
+    # --- boards ----------------------------------------------------------------------------------------
+
+    def board(self, period: str, scope: str, consistent: bool = False) -> Board:
+        item = self.client.get_item(TableName=self.table, Key=_board_key(period, scope), ConsistentRead=consistent).get(
+            "Item"
+        )
+        return board_from_item(period, scope, item)
+
+    def boards(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Board]:
+        """Several boards in one BatchGetItem (per 100); missing ones come back empty."""
+        keys = list(dict.fromkeys(wanted))
+        found = {key: Board(*key) for key in keys}
+        by_pk = {_board_key(*key)["pk"]["S"]: key for key in keys}
+        for start in range(0, len(keys), READ_BATCH):
+            chunk = [_board_key(*key) for key in keys[start : start + READ_BATCH]]
+            request: dict[str, Any] = {self.table: {"Keys": chunk}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table, []):
+                    period, scope = by_pk[item["pk"]["S"]]
+                    found[(period, scope)] = board_from_item(period, scope, item)
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def put_board(self, board: Board, slice_end: int) -> tuple[bool, dict[str, Any]]:
+        """Store a board with this slice folded in, unless it already is. Returns (written, item)."""
+        item = board_item(board, slice_end)
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(applied) OR applied < :slice",
+                ExpressionAttributeValues={":slice": {"N": str(slice_end)}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False, item
+        return True, item
+
+    # --- the counting run's own records ----------------------------------------------------------------
+
+    def checkpoint(self) -> Checkpoint | None:
+        item = self.client.get_item(TableName=self.table, Key=CHECKPOINT_KEY, ConsistentRead=True).get("Item")
+        if not item:
+            return None
+        return Checkpoint(int(item["slice_end"]["N"]), item.get("state_key", {}).get("S", ""))
+
+    def move_checkpoint(self, previous: Checkpoint | None, to: Checkpoint) -> None:
+        """Record that every slice up to ``to.slice_end`` is counted, if nobody moved it since ``previous``."""
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(slice_end)"}
+        if previous is not None:
+            condition = {
+                "ConditionExpression": "slice_end = :previous",
+                "ExpressionAttributeValues": {":previous": {"N": str(previous.slice_end)}},
+            }
+        item = {**CHECKPOINT_KEY, "slice_end": {"N": str(to.slice_end)}, "state_key": {"S": to.state_key}}
+        try:
+            self.client.put_item(TableName=self.table, Item=item, **condition)
+        except Exception as exc:
+            if is_condition_failure(exc):
+                raise CountingConflictError("another counting run moved the checkpoint") from exc
+            raise
+
+    def take_lease(self, owner: str, now: float, seconds: float) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={**LEASE_KEY, "owner": {"S": owner}, "until": {"N": str(int(now + seconds))}},
+                ConditionExpression="attribute_not_exists(#until) OR #until < :now",
+                ExpressionAttributeNames={"#until": "until"},
+                ExpressionAttributeValues={":now": {"N": str(int(now))}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release_lease(self, owner: str) -> None:
+        """End our lease now (unless it ran out and another run holds it: theirs to end)."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=LEASE_KEY,
+                UpdateExpression="SET #until = :zero",
+                ConditionExpression="#owner = :me",
+                ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
+                ExpressionAttributeValues={":me": {"S": owner}, ":zero": {"N": "0"}},
+            )
+
+    def clear_lease(self) -> None:
+        """Forget any lease: only for a process that is the one counter, at its start (``make run``, whose
+        saved state may hold the lease of a run that was stopped mid-way)."""
+        self.client.delete_item(TableName=self.table, Key=LEASE_KEY)
