@@ -371,12 +371,12 @@ def test_a_day_counted_again_from_its_archive_gives_the_same_totals(aws: None, c
 
 
 def test_counting_a_realistic_slice_writes_each_employee_and_board_once(aws: None) -> None:
-    from tests.clickload import count_slices
+    from bench.clickstream import clicks, count_slices
 
-    [load] = count_slices(clicks=600, link_count=500, employees=200)
+    [load] = count_slices(clicks(300, per_second=2))
     report, operations = load.report, load.report.usage.operations
     employees = report.employees
-    assert report.events == 600 and 0 < employees <= 200
+    assert report.events == load.clicks == 600 and 0 < employees < 600
     assert operations["dynamodb:UpdateItem"] == employees + 1  # one per employee credited, the lease's release
     assert report.boards == operations["dynamodb:GetItem"] - 1 <= 3 * (1 + 20)  # each board read and written once
     assert operations["dynamodb:Query"] == 5 * 10  # the slice's five minute-buckets, ten shards each
