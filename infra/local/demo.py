@@ -61,20 +61,39 @@ def seed(activity: bool = True) -> list[Employee]:
 
 
 def _activity(people: list[Employee], content_ids: list[str]) -> None:
-    """A few shares and clicks, so the leaderboard has a story to tell on first start."""
+    """A few shares and clicks, so the leaderboard has a story to tell on first start.
+
+    They are dated over the last minute and a half as people would make them: each person's shares 15 s
+    apart, and each reader opening that person's links 15 s apart (three links of one person opened within
+    10 s are a mail scanner's burst, counted for nothing: functions/stats/decide.py).
+    """
+    from datetime import UTC, datetime, timedelta
     from urllib.parse import parse_qs, urlsplit
 
     from functions.links import redirect
     from functions.shares import service
 
+    now = datetime.now(UTC)
+    start = max(now - timedelta(seconds=90), now.replace(hour=0, minute=0, second=0, microsecond=0))
     for rank, employee in enumerate(people[:6]):
         for n in range(6 - rank):
+            at = start + timedelta(seconds=15 * n)
             network = NETWORKS[n % 3]
             content_id = content_ids[(rank + n) % len(content_ids)]
             query = parse_qs(urlsplit(service.share_path(employee.id, content_id, network)).query)
             sharer = {"User-Agent": SHARER, "Accept-Language": "pl-PL,pl;q=0.9"}
-            done = service.share(employee.id, content_id, network, query["exp"][0], query["sig"][0], headers=sharer)
+            done = service.share(
+                employee.id,
+                content_id,
+                network,
+                query["exp"][0],
+                query["sig"][0],
+                headers=sharer,
+                source_ip=f"203.0.113.{rank}",
+                now=at,
+            )
             for visitor in range(2 * (6 - rank)):
                 headers = {"User-Agent": BROWSER, "Accept-Language": "pl-PL,pl;q=0.9"}
-                redirect.follow(done.link.code, "GET", headers, f"198.51.100.{visitor}")
-            redirect.follow(done.link.code, "GET", {"User-Agent": "LinkedInBot/1.0"}, "198.51.100.200")
+                clicked = at + timedelta(seconds=1 + visitor / 10)
+                redirect.follow(done.link.code, "GET", headers, f"198.51.100.{visitor}", now=clicked)
+            redirect.follow(done.link.code, "GET", {"User-Agent": "LinkedInBot/1.0"}, "198.51.100.200", now=at)
