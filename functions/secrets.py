@@ -33,8 +33,9 @@ def master_secret() -> bytes:
     return value.encode()
 
 
-def derived_key(purpose: str) -> bytes:
-    return _derived_key(master_secret(), purpose)
+def derived_key(purpose: str, master: bytes | None = None) -> bytes:
+    """The key for one purpose, from the deployment's secret (or ``master``: a local stack's, in its tests)."""
+    return _derived_key(master_secret() if master is None else master, purpose)
 
 
 @cache

@@ -55,15 +55,22 @@ class Share:
 
 
 def share_path(
-    employee_id: str, content_id: str, network: str, expires_at: int | None = None, *, token_version: int = 0
+    employee_id: str,
+    content_id: str,
+    network: str,
+    expires_at: int | None = None,
+    *,
+    token_version: int = 0,
+    key: bytes | None = None,
 ) -> str:
-    """The signed, expiring path that shares one item on one network as one employee (at their token version)."""
+    """The signed, expiring path that shares one item on one network as one employee (at their token version);
+    ``key`` signs instead of the deployment's share key (tests signing for a `make run` stack)."""
     if network not in NETWORKS:
         raise UnsupportedNetworkError(network)
     if expires_at is None:
         expires_at = int(time.time()) + settings().share_link_ttl_days * 86400
     values = _signed(employee_id, content_id, network, token_version)
-    query = {"exp": expires_at, "sig": sign(derived_key(PURPOSE), PURPOSE, values, expires_at)}
+    query = {"exp": expires_at, "sig": sign(key or derived_key(PURPOSE), PURPOSE, values, expires_at)}
     if token_version:
         query["v"] = token_version
     path = "/share/" + "/".join(quote(part, safe="") for part in (employee_id, content_id, network))

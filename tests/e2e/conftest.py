@@ -84,3 +84,17 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def share_url_nobody_used(chorus: RunningChorus, network: str) -> tuple[str, str]:
+    """(the first demo employee's name, a share link of theirs for the item of the runner's printed links on
+    ``network``), signed with the stack's own secret: a share no other test makes, so it is the day's first
+    (a share counts once per employee, item, network and day, and the session's tests share one stack)."""
+    from urllib.parse import unquote, urlsplit
+
+    from functions.secrets import derived_key
+    from functions.shares.service import PURPOSE, share_path
+
+    employee_id, content_id = (unquote(part) for part in urlsplit(chorus.share_urls[0]).path.split("/")[2:4])
+    key = derived_key(PURPOSE, master=(chorus.state_dir / "secret").read_text().strip().encode())
+    return chorus.share_names[0], chorus.base + share_path(employee_id, content_id, network, key=key)
