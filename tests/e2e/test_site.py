@@ -152,7 +152,8 @@ def test_the_leaderboard_shows_the_ranking_and_updates_after_clicks(chorus: Runn
         (r.locator("th").inner_text(), int(r.locator("td").nth(2).inner_text().replace(",", ""))) for r in rows.all()
     ]
     assert shown == [(e["employee"], e["points"]) for e in entries]  # the same people, order and points
-    assert page.locator("#board-week + .table-wrap tbody tr.podium").count() == 3
+    podium = sum(1 for e in entries if e["rank"] <= 3)  # ties share a rank
+    assert page.locator("#board-week + .table-wrap tbody tr.podium").count() == podium >= 3
 
     name, share_url = share_url_nobody_used(chorus, "whatsapp")
     # From the API: the page may not have caught up with an earlier test's share yet.
