@@ -54,7 +54,7 @@ def outbox_list() -> Response:
         if letter is None:
             continue
         rows.append(
-            f'<tr><td>{html.escape(letter.date)}</td><td>{html.escape(letter.to)}</td>'
+            f"<tr><td>{html.escape(letter.date)}</td><td>{html.escape(letter.to)}</td>"
             f'<td><a href="/dev/outbox/{html.escape(name)}">{html.escape(letter.subject)}</a></td></tr>'
         )
     table = (
@@ -76,8 +76,11 @@ def outbox_letter(name: str) -> Response:
         return Response(
             body=letter.html,
             status_code=200,
-            headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-                     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"},
+            headers={
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:",
+            },
         )
     letter = outbox.read(name)
     if letter is None:

@@ -27,9 +27,9 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class OneAtATime:
     """A WSGI app that lets one request at a time into ``app``, body included."""
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, lock: threading.Lock | None = None) -> None:
         self.app = app
-        self.lock = threading.Lock()
+        self.lock = lock or threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
@@ -45,12 +45,34 @@ class OneAtATime:
 class SerialMotoServer(ThreadedMotoServer):
     """moto's ThreadedMotoServer (threads read and write the HTTP), its backends behind ``OneAtATime``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls = threading.Lock()  # held while moto handles one AWS call
+
+    def table_items(self, names: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every item of these DynamoDB tables, as a Scan returns them, read from moto's memory between two calls.
+
+        For the runner's snapshots: scanning 10,000 events over HTTP every 15 s spent seconds of the GIL in
+        botocore and moto serialising each item, and held back redirects (97 a second instead of 135) and
+        counting (27.6 s behind the last click instead of 6.8). Reading moto's items directly costs a fraction.
+        """
+        from moto.dynamodb.models import dynamodb_backends
+
+        wanted, found = set(names), {}
+        with self.calls:
+            for regions in dynamodb_backends.values():
+                for backend in regions.values():
+                    for name, table in backend.tables.items():
+                        if name in wanted:
+                            found[name] = [item.to_json()["Attributes"] for item in table.all_items()]
+        return found
+
     def _server_entry(self) -> None:
         # As ThreadedMotoServer._server_entry (moto 5.2), with the application wrapped.
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
-        app = OneAtATime(DomainDispatcherApplication(create_backend_app))
+        app = OneAtATime(DomainDispatcherApplication(create_backend_app), self.calls)
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -252,7 +252,7 @@ class Runner:
         return server
 
     def save(self) -> None:
-        self.state.save(self.dynamodb, self.tables)
+        self.state.save(self.moto.table_items(self.tables))
         self.state.save_media(self.s3, os.environ["SITE_BUCKET"])
         self.counting.sweep(self.s3, os.environ["DATA_BUCKET"])
         self.state.save_data(self.s3, os.environ["DATA_BUCKET"])

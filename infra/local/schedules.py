@@ -34,8 +34,11 @@ class ScheduleDriver:
 
         self.clock = clock
         self.jobs = [
-            (config.name, getattr(app_module, config.handler_string.split(".")[-1]),
-             interval_seconds(config.schedule_expression))
+            (
+                config.name,
+                getattr(app_module, config.handler_string.split(".")[-1]),
+                interval_seconds(config.schedule_expression),
+            )
             for config in app_module.app.event_sources
             if isinstance(config, ScheduledEventConfig)
         ]
@@ -57,8 +60,14 @@ class ScheduleDriver:
     def fire(self, name: str, handler: Any = None) -> Any:
         handler = handler or next(h for n, h, _ in self.jobs if n == name)
         event = {
-            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "000000000000", "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "region": "us-east-1", "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{name}"], "detail": {},
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "000000000000",
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "region": "us-east-1",
+            "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{name}"],
+            "detail": {},
         }
         return handler(event, SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name=name))

@@ -70,18 +70,8 @@ class LocalState:
             _write_atomically(self.secret_file, secrets.token_urlsafe(48))
         return self.secret_file.read_text().strip()
 
-    def save(self, dynamodb: Any, tables: list[str]) -> int:
-        snapshot: dict[str, list[dict[str, Any]]] = {}
-        for table in tables:
-            items: list[dict[str, Any]] = []
-            kwargs: dict[str, Any] = {"TableName": table}
-            while True:
-                page = dynamodb.scan(**kwargs)  # local snapshots only: never on a request path
-                items.extend(page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-            snapshot[table] = items
+    def save(self, snapshot: dict[str, list[dict[str, Any]]]) -> int:
+        """Write the tables' items (DynamoDB JSON, by table name) as the snapshot; returns how many."""
         self.folder.mkdir(parents=True, exist_ok=True)
         _write_atomically(self.snapshot_file, json.dumps(snapshot))
         return sum(len(items) for items in snapshot.values())
