@@ -39,6 +39,7 @@ reset: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install chromium lint
 	$(BIN)/python -m pytest

@@ -92,7 +92,6 @@ class LinkStore:
                 raise
         raise CodeSpaceError(f"no free short code after {MAX_CODE_ATTEMPTS} attempts")
 
-
     def retarget(self, content_id: str, target_for: Any) -> int:
         """Point every link of a content item at ``target_for(network)``; return how many items changed."""
         changed = 0
