@@ -31,6 +31,22 @@ def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET", 
         return response
 
 
+def api(chorus: RunningChorus, path: str, method: str = "GET", body: Any = None, token: str = "") -> Any:
+    """The JSON a Chorus API answers (an admin's with ``token``); an HTTP error status raises, as urlopen does."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{chorus.base}{path}", data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def leaderboard(chorus: RunningChorus, period: str = "week", limit: int = 100) -> list[dict[str, Any]]:
+    """The public leaderboard API's entries."""
+    return api(chorus, f"/api/leaderboard?period={period}&limit={limit}")["entries"]
+
+
 def wait_for(condition: Any, seconds: float = 5.0) -> Any:
     """``condition()``'s first true value, polled until ``seconds`` have passed (then the test fails)."""
     deadline = time.monotonic() + seconds
@@ -61,6 +77,9 @@ def show_name(chorus: RunningChorus, show: bool, token: str | None = None) -> No
     urllib.request.urlopen(request, timeout=10).close()
 
 
+# A person's Chrome. Headless Chromium announces itself as "HeadlessChrome", which Chorus rightly counts as a
+# bot, so the tests' people browse with an ordinary desktop agent.
+PERSON_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",

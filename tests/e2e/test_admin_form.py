@@ -12,17 +12,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RunningChorus, show_name
+from tests.e2e.conftest import RunningChorus, api, show_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts"
 PAYLOAD = '<img src=x onerror="window.__pwned=1">Autumn release <script>window.__pwned=1</script>'
-
-
-def get_json(chorus: RunningChorus, path: str) -> Any:
-    with urllib.request.urlopen(f"{chorus.base}{path}", timeout=10) as response:
-        return json.load(response)
 
 
 @pytest.fixture
@@ -94,7 +89,7 @@ def test_an_admin_adds_an_item_and_sees_it_in_the_list_and_the_feed(admin: Any, 
     assert page.evaluate("window.__pwned") is None
     assert "published" in row.inner_text() and "important" in row.inner_text()
 
-    feed = get_json(chorus, "/api/feed?lang=en")["items"]
+    feed = api(chorus, "/api/feed?lang=en")["items"]
     item = next(entry for entry in feed if entry["title"] == PAYLOAD)
     assert feed[0]["important"]  # important first
     assert item["url"] == "https://example.com/news/autumn-release"
@@ -106,7 +101,7 @@ def test_an_admin_adds_an_item_and_sees_it_in_the_list_and_the_feed(admin: Any, 
 
     row.get_by_role("button", name="Archive").click()  # a quick action: gone from the public feed
     page.get_by_role("status").filter(has_text="is now archived").wait_for()
-    assert all(entry["id"] != item["id"] for entry in get_json(chorus, "/api/feed?lang=en")["items"])
+    assert all(entry["id"] != item["id"] for entry in api(chorus, "/api/feed?lang=en")["items"])
 
 
 def test_an_invalid_form_shows_the_api_errors_next_to_the_fields(admin: Any) -> None:
@@ -258,7 +253,7 @@ def test_the_import_report_names_the_choices_the_employees_made_themselves(admin
         "anna.kowalska@example.com",
         "show_name: yes",
     ]
-    board = json.load(urllib.request.urlopen(f"{chorus.base}/api/leaderboard?period=all&limit=100", timeout=10))
+    board = api(chorus, "/api/leaderboard?period=all&limit=100")
     assert "Anna Kowalska" in [entry["employee"] for entry in board["entries"]]
 
 
@@ -292,14 +287,8 @@ def test_an_admin_moderates_an_employee_suggestion(admin: Any, chorus: RunningCh
     page.get_by_role("status").filter(has_text="Suggestion approved").wait_for()
     page.get_by_label("List items that are").select_option("draft")
     page.locator("#library tbody tr", has_text="example.com").first.wait_for()
-    queue = get_json_admin(chorus, "/api/admin/suggestions")["items"]
+    queue = api(chorus, "/api/admin/suggestions", token=chorus.admin_token)["items"]
     assert all("remote-onboarding" not in entry["url"] for entry in queue)
-
-
-def get_json_admin(chorus: RunningChorus, path: str) -> Any:
-    request = urllib.request.Request(f"{chorus.base}{path}", headers={"Authorization": f"Bearer {chorus.admin_token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
 
 
 @pytest.mark.parametrize("width", [375, 1280])

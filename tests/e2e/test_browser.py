@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,19 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import RunningChorus, share_url_nobody_used
+from tests.e2e.conftest import PERSON_UA, RunningChorus, leaderboard, share_url_nobody_used
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts"
-# A person's Chrome. Headless Chromium announces itself as "HeadlessChrome", which Chorus rightly
-# counts as a bot (checked below), so the human click is made with an ordinary desktop agent.
-PERSON_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
-
-
-def leaderboard(chorus: RunningChorus) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{chorus.base}/api/leaderboard?period=week", timeout=10) as response:
-        return json.load(response)["entries"]
 
 
 def follow(page: Any, url: str, host: str) -> str:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import struct
 import zlib
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -18,29 +16,6 @@ from tests.unit.test_digest_render import item, sample_digest
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def wide_png(width: int = 1200, height: int = 630) -> bytes:
@@ -60,14 +35,14 @@ def wide_png(width: int = 1200, height: int = 630) -> bytes:
 
 
 @pytest.mark.parametrize("width", [375, 700])
-def test_the_digest_reads_without_sideways_scrolling_and_its_share_buttons_show(chromium: Any, width: int) -> None:
+def test_the_digest_reads_without_sideways_scrolling_and_its_share_buttons_show(browser: Any, width: int) -> None:
     long_word = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen"  # must wrap, not widen the page
     base = sample_digest("pl")
     digest = replace(base, items=(*base.items, item(4, title=long_word * 2, summary=long_word)))
     html = render_digest(digest).html
     png = wide_png()
 
-    context = chromium.new_context(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.route("https://cdn.example.com/**", lambda route: route.fulfill(body=png, content_type="image/png"))
     page.set_content(html, wait_until="load")

@@ -16,14 +16,13 @@ import pytest
 from infra.local.expiry import ttl_attributes
 from infra.resources import tables
 from tests.conftest import BROWSER_HEADERS
-from tests.e2e.conftest import RunningChorus, fetch, start_chorus, wait_for
+from tests.e2e.conftest import RunningChorus, fetch, leaderboard, start_chorus, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
 def standing(chorus: RunningChorus, name: str) -> dict[str, Any]:
-    entries = json.load(fetch(f"{chorus.base}/api/leaderboard?period=all&limit=100"))["entries"]
-    return next(entry for entry in entries if entry["employee"] == name)
+    return next(entry for entry in leaderboard(chorus, "all") if entry["employee"] == name)
 
 
 def test_clicks_forwarded_for_different_networks_from_loopback_are_different_visitors(chorus: RunningChorus) -> None:

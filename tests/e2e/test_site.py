@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,24 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import ROOT, SHARER_HEADERS
-from tests.e2e.conftest import RunningChorus, fetch, share_url_nobody_used, show_name
+from tests.e2e.conftest import PERSON_UA, RunningChorus, api, fetch, share_url_nobody_used, show_name
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts"
-PERSON_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"
 SERIOUS = ("serious", "critical")
 XSS = '<script>alert("site")</script><img src=x onerror=alert(2)>'
-
-
-def api(chorus: RunningChorus, path: str, method: str = "GET", body: Any = None, token: str = "") -> Any:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{chorus.base}{path}", data=data, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
 
 
 @pytest.fixture
