@@ -62,10 +62,6 @@ class FeedSourceNotFoundError(LookupError):
     """No feed source has this id."""
 
 
-class FeedFetcherUnavailableError(RuntimeError):
-    """No fetch callable was given and the safe fetcher (functions.web.fetch) is not installed."""
-
-
 @dataclass(frozen=True)
 class FeedSource:
     id: str
@@ -379,12 +375,7 @@ def draft_from(entry: FeedEntry, source: FeedSource) -> ContentItem:
 
 def safe_fetcher() -> Fetch:
     """Feeds read through functions.web.fetch (SSRF-safe, 5 s, size cap) with the feed media types."""
-    try:
-        from functions.web.fetch import FEED_POLICY, fetch_page
-    except ImportError as exc:
-        raise FeedFetcherUnavailableError(
-            "functions.web.fetch is not installed: pass fetch= until the safe fetcher lands"
-        ) from exc
+    from functions.web.fetch import FEED_POLICY, fetch_page
 
     def fetch(url: str) -> bytes:
         page = fetch_page(url, policy=FEED_POLICY)
