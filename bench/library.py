@@ -7,6 +7,8 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
+from functions.config import LANGUAGES
+
 ITEMS = 10_000
 EMPLOYEES = 10_000
 
@@ -31,14 +33,13 @@ def _feed(count: int) -> list[str]:
     started = time.perf_counter()
     now = datetime.now(UTC)
     client, table = aws.dynamodb(), settings().content_table
-    languages = ("en", "pl", "lt", "ru")
     for start in range(0, count, 25):
         batch = [
             new_content(
                 content_id=f"item-{n:05d}",
                 url=f"https://example.com/{n}",
                 title=f"Item {n}",
-                language=languages[n % 4],
+                language=LANGUAGES[n % 4],
                 topics=["news", f"topic{n % 10}"],
                 important=n % 50 == 0,
                 publish_start=now - timedelta(minutes=n),
@@ -84,7 +85,7 @@ def _csv_import(count: int) -> list[str]:
     zones = ("Europe/Warsaw", "Europe/Vilnius", "Europe/Riga", "Europe/London")
     for n in range(count):
         rows.append(
-            f"person{n}@example.com,Person {n},{teams[n % 4]},{('en', 'pl', 'lt', 'ru')[n % 4]},"
+            f"person{n}@example.com,Person {n},{teams[n % 4]},{LANGUAGES[n % 4]},"
             f"{zones[n % 4]},weekly:friday,news;topic{n % 7}"
         )
     data = ("\n".join(rows) + "\n").encode()

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+LANGUAGES = ("en", "pl", "lt", "ru")  # of content, people, email and the site: the one list
 NETWORKS = ("linkedin", "x", "facebook", "whatsapp", "email")
 # Brand names stay as they are in every language; "email" is translated where it is shown.
 NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}

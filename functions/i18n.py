@@ -25,10 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from functions.config import LANGUAGES
+
 if TYPE_CHECKING:
     from babel.support import Translations
 
-LOCALES = ("en", "pl", "lt", "ru")
+LOCALES = LANGUAGES
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "lt": "Lietuvių", "ru": "Русский"}  # each in itself
 DEFAULT_LOCALE = "en"
 DOMAIN = "messages"

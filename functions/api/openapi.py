@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from functions.api import schemas
+from functions.config import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ OPERATIONS: tuple[Operation, ...] = (
         response=schemas.FeedOut,
         errors=(400,),
         params=(
-            Param("lang", "query", "en, pl, lt or ru", {"type": "string", "enum": ["en", "pl", "lt", "ru"]}),
+            Param("lang", "query", "en, pl, lt or ru", {"type": "string", "enum": list(LANGUAGES)}),
             Param("topic", "query", "Only items with this topic"),
             Param("limit", "query", "1 to 50 (default 20)", {"type": "integer", "minimum": 1, "maximum": 50}),
             _CURSOR,

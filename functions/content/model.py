@@ -8,11 +8,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from functions.config import NETWORKS
+from functions.config import LANGUAGES, NETWORKS
 from functions.content.limits import over_limit
 from functions.links.destinations import DestinationError, validate_destination
 
-LANGUAGES = ("en", "pl", "lt", "ru")
 KINDS = ("company", "third_party")
 # What an admin sets. "scheduled" and "expired" are derived from the publish window (see ``status_at``).
 STORED_STATUSES = ("draft", "published", "archived")

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-LOCALES = ("en", "pl", "lt", "ru")
+from functions.config import LANGUAGES
+
+LOCALES = LANGUAGES
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DEFAULT_CADENCE = "weekly:monday"
 MAX_NAME = 200

@@ -12,9 +12,10 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from functions.config import LANGUAGES
 from infra.local.gateway import GatewayRequestHandler
 
-SITE_LANGUAGES = ("en", "pl", "lt", "ru")
+SITE_LANGUAGES = LANGUAGES
 _SITE_FILES = r"index\.html|404\.html|sitemap\.xml|robots\.txt"
 _SITE_PATH = re.compile(rf"^/(?:$|(?:{_SITE_FILES})$|assets/|media/|(?:{'|'.join(SITE_LANGUAGES)})(?:/|$))")
 
