@@ -30,6 +30,7 @@ from functions.content.store import ContentStore
 from functions.content.urls import content_id_for_url, feed_source_id_for_url, without_tracking
 from functions.dynamo import from_item, is_condition_failure, to_item
 from functions.links.destinations import DestinationError, validate_destination
+from functions.text import shorten
 
 MAX_ENTRIES_PER_PULL = 50
 MAX_FEED_BYTES = 5 * 1024 * 1024
@@ -281,15 +282,6 @@ def plain_text(html: str) -> str:
     return " ".join("".join(reader.parts).split())
 
 
-def _trimmed(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,.;:-") + "…"
-
-
 def _text_of(value: Any, detail: Any) -> str:
     if not isinstance(value, str):
         return ""
@@ -316,7 +308,7 @@ def _image_of(entry: Any) -> str | None:
 
 def entry_of(entry: Any) -> FeedEntry | None:
     """A feedparser entry as a FeedEntry, or None without a usable http(s) link and title."""
-    title = _trimmed(_text_of(entry.get("title"), entry.get("title_detail")), MAX_TITLE)
+    title = shorten(_text_of(entry.get("title"), entry.get("title_detail")), MAX_TITLE)
     try:
         url = without_tracking(validate_destination(entry.get("link")))
     except DestinationError:
@@ -326,7 +318,7 @@ def entry_of(entry: Any) -> FeedEntry | None:
     summary_html, detail = entry.get("summary"), entry.get("summary_detail")
     if not summary_html and entry.get("content"):
         summary_html, detail = entry["content"][0].get("value"), entry["content"][0]
-    summary = _trimmed(_text_of(summary_html, detail), MAX_SUMMARY)
+    summary = shorten(_text_of(summary_html, detail), MAX_SUMMARY)
     return FeedEntry(url=url, title=title, summary=summary, image_url=_image_of(entry))
 
 

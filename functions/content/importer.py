@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 
 from functions.content.model import LANGUAGES
 from functions.links.destinations import DestinationError, validate_destination
+from functions.text import shorten
 from functions.web.fetch import FetchError, FetchPolicy, fetch_page
 
 if TYPE_CHECKING:
@@ -193,11 +194,4 @@ def _clean(text: str, limit: int) -> str:
     ``limit`` characters, cut at a word where one is near."""
     if _LEFTOVER_ENTITY.search(text):
         text = html.unescape(text)  # "Tom &amp;amp; Jerry" arrives as "Tom &amp; Jerry" from some CMSs
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    word_end = cut.rfind(" ")
-    if word_end > limit * 0.8:
-        cut = cut[:word_end]
-    return cut.rstrip(" ,;:.-–—") + "…"
+    return shorten(" ".join(_CONTROL.sub(" ", text).split()), limit)

@@ -39,6 +39,7 @@ from functions.sitegen.data import SiteData
 from functions.sitegen.publish import Entry
 from functions.stats.leaderboard import Standing
 from functions.stats.periods import LEADERBOARD_PERIODS
+from functions.text import shorten
 
 SITE_DIR = Path(__file__).resolve().parents[2] / "site"
 TEMPLATES = SITE_DIR / "templates" / "site"
@@ -332,7 +333,7 @@ class _Site:
         from functions.shares.intents import intent_url
 
         text = (lambda network: item.suggested_text(network, 0)) if suggested else (lambda network: "")
-        title = item.title if suggested else _shortened(item.title, CARD_SUBJECT)
+        title = item.title if suggested else shorten(item.title, CARD_SUBJECT)
         return [{"network": n, "url": intent_url(n, page_url, text(n), title)} for n in NETWORKS]
 
     def _topic_links(self, locale: str) -> list[dict[str, Any]]:
@@ -419,10 +420,6 @@ def _unique_slugs(names: tuple[str, ...]) -> dict[str, str]:
         taken.add(slug)
         slugs[name] = slug
     return slugs
-
-
-def _shortened(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _day(iso: str) -> Any:
