@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from babel.support import Translations
+    from babel.support import NullTranslations
 
 LOCALES = ("en", "pl", "lt", "ru")
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "lt": "Lietuvių", "ru": "Русский"}  # each in itself
@@ -42,7 +42,7 @@ def supported_locale(value: str | None) -> str:
 
 
 @cache
-def translations(locale: str) -> Translations:
+def translations(locale: str) -> NullTranslations:
     """The compiled catalog for ``locale`` (English, the source language, for an unknown one)."""
     from babel.support import Translations
 
@@ -93,7 +93,7 @@ def jinja_environment(templates: Path, autoescape: Any = True, **options: Any) -
         lstrip_blocks=True,
         **options,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
     env.policies["ext.i18n.trimmed"] = True
     return env
 
