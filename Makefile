@@ -40,6 +40,7 @@ reset: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: install chromium lint
 	$(BIN)/python -m pytest

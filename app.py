@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from chalice import Chalice, Cron, Response
+from chalice.app import Request
 
 from functions import observability
 from functions.api import content_routes, directory_routes, http, inbox_routes, mail_routes, me_routes
@@ -29,6 +30,14 @@ CLICK_BACKLOG_QUEUE = f"chorus-{STAGE}-click-backlog"  # infra/template.yaml's C
 MAIL_FEEDBACK_TOPIC = f"chorus-{STAGE}-mail-feedback"  # SES bounces and complaints (MailFeedbackTopic)
 UNSUBSCRIBE_MAIL_TOPIC = f"chorus-{STAGE}-unsubscribe-mail"  # mail to the unsubscribe address (UnsubscribeMailTopic)
 NO_STORE = http.NO_STORE
+
+
+def _request() -> Request:
+    """The request a route is answering (Chalice sets it before it calls any route)."""
+    request = app.current_request
+    if request is None:
+        raise RuntimeError("no request is being answered")
+    return request
 
 
 @app.middleware("all")
@@ -55,7 +64,7 @@ def guard(event: Any, get_response: Any) -> Response:
 
 @app.route("/{code}", methods=["GET", "HEAD"])
 def follow_short_link(code: str) -> Response:
-    request = app.current_request
+    request = _request()
     source_ip = (request.context.get("identity") or {}).get("sourceIp")
     try:
         outcome = redirect.follow(code, request.method, request.headers, source_ip)
@@ -86,16 +95,15 @@ def share(employee_id: str, content_id: str, network: str) -> Response:
     from functions.shares import service
     from functions.signing import SignatureError
 
-    request = app.current_request
-    params = request.query_params or {}
+    request = _request()
     try:
         result = service.share(
             employee_id,
             content_id,
             network,
-            params.get("exp"),
-            params.get("sig"),
-            token_version=params.get("v"),
+            http.query_param(request, "exp"),
+            http.query_param(request, "sig"),
+            token_version=http.query_param(request, "v"),
             method=request.method,
             headers=request.headers,
             source_ip=(request.context.get("identity") or {}).get("sourceIp"),
@@ -142,7 +150,7 @@ def health() -> dict[str, str]:
 def get_leaderboard() -> Response:
     from functions.stats.leaderboard import LeaderboardQueryError, leaderboard
 
-    params, problem = http.query(app.current_request, {"period", "team", "limit"})
+    params, problem = http.query(_request(), {"period", "team", "limit"})
     if problem:
         return problem
     period = params.get("period", "week")
@@ -167,7 +175,7 @@ def create_share_links() -> Response:
     from functions.directory.store import EmployeeStore
     from functions.shares.service import share_url
 
-    _, body, problem = http.admin_body(app.current_request, ShareLinksIn)
+    _, body, problem = http.admin_body(_request(), ShareLinksIn)
     if problem:
         return problem
     person = EmployeeStore().get(body.employee_id)  # links carry their token version

@@ -103,11 +103,11 @@ def all_api_calls() -> Iterator[Counter[str]]:
         calls[f"{self.meta.service_model.service_name}:{operation_name}"] += 1
         return original(self, operation_name, api_params)
 
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    BaseClient._make_api_call = counting
     try:
         yield calls
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original
 
 
 def median(values: list[float]) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -108,7 +109,7 @@ def _plan(size: int, at: datetime) -> dict[str, Any]:
     for n in range(not_due):
         zone = due[n % len(due)]
         other_day = WEEKDAYS[(zone.local_date.weekday() + 1 + n % 6) % 7]
-        variants = [
+        variants: list[dict[str, Any]] = [
             {"timezone": zone.zone, "digest_cadence": f"weekly:{other_day}"},
             {"timezone": zone.zone, "digest_cadence": "off"},
             {"timezone": zone.zone, "digest_cadence": "daily", "active": False},
@@ -151,14 +152,15 @@ class _Timed:
     ``on_result(operation, params, response)`` sees each call's parameters and parsed response.
     """
 
-    def __init__(self, client: Any, on_result: Any = None) -> None:
+    def __init__(self, client: Any, on_result: Callable[[str, Any, Any], None] | None = None) -> None:
         self.client = client
         self.seconds = 0.0
         self.calls: Counter[str] = Counter()
         self._on_result = on_result
         prefix = client.meta.service_model.endpoint_prefix
         self._events = (f"before-parameter-build.{prefix}.*", f"after-call.{prefix}.*")
-        for event, handler in zip(self._events, (self._before, self._after), strict=True):
+        handlers: tuple[Callable[..., None], ...] = (self._before, self._after)
+        for event, handler in zip(self._events, handlers, strict=True):
             client.meta.events.register(event, handler, unique_id=f"{event}-{id(self)}")
 
     def _before(self, params: Any, context: Any, model: Any, **_: Any) -> None:

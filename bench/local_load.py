@@ -161,7 +161,7 @@ def short_links(chorus: RunningChorus, items: int = ITEMS_PER_EMPLOYEE) -> list[
 
     data = demo_data()
     contents = [row["id"] for row in data["content"]]
-    paths = []
+    paths: list[str] = []
     for n, row in enumerate(data["employees"]):
         for k in range(items):
             content = contents[(n + k) % len(contents)]

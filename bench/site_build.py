@@ -147,7 +147,7 @@ def _seed(items: int, employees: int) -> None:
     from functions.stats.aggregates import AggregateStore
     from functions.stats.boards import EVERYONE, Board, Change, Entry
 
-    store = AggregateStore()
+    aggregates = AggregateStore()
     for period, share in (("all", 1.0), ("month", 0.6), ("week", 0.3)):
         key = current_key(period, now)
         boards: dict[str, Board] = {}
@@ -157,4 +157,4 @@ def _seed(items: int, employees: int) -> None:
             for scope in (EVERYONE, person.team):
                 boards.setdefault(scope, Board(key, scope)).apply([Change(person.id, 0, entry)])
         for board in boards.values():
-            store.put_board(board, 1)
+            aggregates.put_board(board, 1)

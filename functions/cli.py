@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -101,14 +102,14 @@ def revoke_employee_tokens(who: str) -> int:
     return 0
 
 
-def replay_clicks(lines: object) -> int:
+def replay_clicks(lines: Iterable[str]) -> int:
     """Write every ``replay_item`` found in Powertools JSON log lines that is not in the log: into the bucket
     open now (a closed slice is never read again), marked late; its id lets counting take it once."""
     from functions.events import EventStore, event_from_item
 
     store = EventStore()
     replayed = skipped = 0
-    for line in lines:  # type: ignore[attr-defined]
+    for line in lines:
         try:
             record = json.loads(line)
         except ValueError:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from functions.config import LANGUAGES
 
 if TYPE_CHECKING:
-    from babel.support import Translations
+    from babel.support import NullTranslations
 
 LOCALES = LANGUAGES
 LANGUAGE_NAMES = {"en": "English", "pl": "Polski", "lt": "Lietuvių", "ru": "Русский"}  # each in itself
@@ -44,7 +44,7 @@ def supported_locale(value: str | None) -> str:
 
 
 @cache
-def translations(locale: str) -> Translations:
+def translations(locale: str) -> NullTranslations:
     """The compiled catalog for ``locale`` (English, the source language, for an unknown one)."""
     from babel.support import Translations
 
@@ -95,7 +95,7 @@ def jinja_environment(templates: Path, autoescape: Any = True, **options: Any) -
         lstrip_blocks=True,
         **options,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
     env.policies["ext.i18n.trimmed"] = True
     return env
 

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets as _secrets
 from functools import cache
+from typing import Any
 
 from functions import aws
 from functions.config import settings
@@ -43,18 +44,18 @@ def _derived_key(master: bytes, purpose: str) -> bytes:
     return hmac.new(master, b"chorus:" + purpose.encode(), hashlib.sha256).digest()
 
 
-def ensure_master_secret(ssm: object | None = None) -> bool:
+def ensure_master_secret(ssm: Any = None) -> bool:
     """Create the master secret if the parameter does not exist yet; True when it was created."""
     client = ssm or aws.client("ssm")
     name = settings().secret_parameter
     try:
-        client.put_parameter(  # type: ignore[attr-defined]
+        client.put_parameter(
             Name=name,
             Value=_secrets.token_urlsafe(48),
             Type="SecureString",
             Overwrite=False,
         )
-    except client.exceptions.ParameterAlreadyExists:  # type: ignore[attr-defined]
+    except client.exceptions.ParameterAlreadyExists:
         return False
     master_secret.cache_clear()
     return True

@@ -40,7 +40,7 @@ def verify(
     if not signature or expires_at in (None, ""):
         raise SignatureError("missing", "This link is not signed. Use the link from your email.")
     try:
-        expiry = int(expires_at)  # type: ignore[arg-type]
+        expiry = int(expires_at)
     except (TypeError, ValueError):
         raise SignatureError("malformed", "This link is damaged. Use the link from your email.") from None
     if len(signature) > 64:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint, Response
 
 from functions.api import http
+
+if TYPE_CHECKING:
+    from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -79,18 +85,18 @@ def name_visibility() -> Response:
     return _employee_change(set_name_visibility, person.id, show_name=body.show_name)
 
 
-def _admin_change(change: object, employee_id: str) -> Response:
+def _admin_change(change: Callable[..., Employee], employee_id: str) -> Response:
     _, denied = http.admin(bp.current_request)
     if denied:
         return denied
     return _employee_change(change, employee_id)
 
 
-def _employee_change(change: object, employee_id: str, **options: object) -> Response:
+def _employee_change(change: Callable[..., Employee], employee_id: str, **options: object) -> Response:
     from functions.directory.model import EmployeeNotFoundError
 
     try:
-        person = change(employee_id, **options)  # type: ignore[operator]
+        person = change(employee_id, **options)
     except EmployeeNotFoundError:
         return http.error(404, "no such employee", {"employee_id": "is not in the directory"})
     return http.json_response(200, {key: getattr(person, key) for key in _VIEW})

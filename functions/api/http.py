@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from chalice import Response
+from chalice.app import Request
 
 NO_STORE = "private, no-store, max-age=0"
 
@@ -26,6 +27,11 @@ def html(status: int, page: str) -> Response:
     return Response(
         body=page, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": NO_STORE}
     )
+
+
+def query_param(request: Request, name: str) -> str | None:
+    """A query parameter's value (the last, if it is repeated), or None."""
+    return None if request.query_params is None else request.query_params.get(name)
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -100,7 +106,11 @@ def cacheable(request: Any, payload_body: Any, max_age: int) -> Response:
     """A JSON body with an ETag; a matching If-None-Match gets 304 Not Modified with no body."""
     payload = json.dumps(payload_body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
+    headers: dict[str, str | list[str]] = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+    }
     if etag in (request.headers.get("if-none-match") or "").replace("W/", "").split(", "):
         return Response(body="", status_code=304, headers=headers)
     return Response(body=payload, status_code=200, headers={**headers, "Content-Type": "application/json"})
@@ -133,7 +143,7 @@ def in_our_words(request: Any, response: Response, routes: dict[str, dict[str, A
     body = response.body if isinstance(response.body, dict) else {}
     code, message = body.get("Code"), body.get("Message", "")
     if code == "MethodNotAllowedError":
-        allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
+        allowed = ", ".join(sorted(str(response.headers.get("Allow", "")).split(", ")))
         response.headers["Allow"] = allowed
         fields = {"method": f"{request.method} is not allowed here; use {allowed}"}
     elif code == "UnsupportedMediaType":

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from functions.api import http
+
+if TYPE_CHECKING:
+    from functions.content.feed_sources import FeedSource
 
 bp = Blueprint(__name__)
 
@@ -126,7 +131,9 @@ def reject(suggestion_id: str) -> Response:
     return _decide("reject", suggestion_id, actor, {"note": body.note}, view=asdict)
 
 
-def _decide(action: str, suggestion_id: str, actor: str, options: dict, view: object) -> Response:
+def _decide(
+    action: str, suggestion_id: str, actor: str, options: dict[str, Any], view: Callable[[Any], dict[str, Any]]
+) -> Response:
     from functions.content import suggestions
     from functions.content.model import ContentValidationError
 
@@ -138,10 +145,10 @@ def _decide(action: str, suggestion_id: str, actor: str, options: dict, view: ob
         return http.error(409, "this suggestion was already decided", {"suggestion_id": "is already decided"})
     except (suggestions.SuggestionValidationError, ContentValidationError) as exc:
         return http.error(400, "invalid decision", exc.fields)
-    return http.json_response(200, view(result))  # type: ignore[operator]
+    return http.json_response(200, view(result))
 
 
-def _source_view(source: object) -> dict:
-    view = asdict(source)  # type: ignore[call-overload]
+def _source_view(source: FeedSource) -> dict[str, Any]:
+    view = asdict(source)
     view["topics"] = list(view["topics"])
     return view

@@ -38,7 +38,7 @@ def unsubscribe_one_click() -> Response:
 
     request = bp.current_request
     try:
-        employee_id = employee_from_unsubscribe_token((request.query_params or {}).get("token"))
+        employee_id = employee_from_unsubscribe_token(http.query_param(request, "token"))
     except SignatureError as exc:
         return http.error(403, "the unsubscribe link is not valid", {"token": str(exc)})
     employee = unsubscribe(employee_id)
@@ -46,7 +46,7 @@ def unsubscribe_one_click() -> Response:
         return http.error(404, "no such employee", {"token": "names nobody in the directory"})
     if "text/html" in (request.headers.get("accept") or ""):  # the confirmation page's own button
         return _page(200, "unsubscribe.html", employee.locale, state="done")
-    headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": http.NO_STORE}
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": http.NO_STORE}
     return Response(body="unsubscribed\n", status_code=200, headers=headers)
 
 
@@ -55,7 +55,7 @@ def unsubscribe_page() -> Response:
     from functions.digest.preferences import employee_from_unsubscribe_token
     from functions.signing import SignatureError
 
-    token = (bp.current_request.query_params or {}).get("token") or ""
+    token = http.query_param(bp.current_request, "token") or ""
     try:
         employee = _employee(employee_from_unsubscribe_token(token))
     except SignatureError as exc:
@@ -67,7 +67,7 @@ def unsubscribe_page() -> Response:
 
 @bp.route("/preferences", methods=["GET"])
 def preferences_page() -> Response:
-    token = (bp.current_request.query_params or {}).get("token") or ""
+    token = http.query_param(bp.current_request, "token") or ""
     employee, problem = _preferences_employee(token)
     if problem:
         return problem
@@ -82,6 +82,8 @@ def save_preferences() -> Response:
     from functions.directory.model import EmployeeNotFoundError
 
     raw = bp.current_request.raw_body or b""
+    if isinstance(raw, str):  # Chalice hands bytes, though its signature allows str
+        raw = raw.encode()
     if len(raw) > MAX_FORM:
         return _problem(413, "too_large")
     form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)

@@ -92,7 +92,7 @@ def _string(value: Any) -> bool:
 
 
 def _event(values: dict[str, Any]) -> Event:
-    known = {}
+    known: dict[str, Any] = {}  # each value checked against its field's type below
     for spec in fields(Event):
         value = values.get(spec.name)
         required = spec.default is MISSING and spec.default_factory is MISSING

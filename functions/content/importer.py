@@ -159,7 +159,7 @@ def _page_url(soup: BeautifulSoup, meta: dict[str, str], page_url: str) -> str:
 
 
 def _image_url(soup: BeautifulSoup, meta: dict[str, str], page_url: str) -> str | None:
-    values = [meta.get(key) for key in _IMAGE_KEYS]
+    values: list[object] = [meta.get(key) for key in _IMAGE_KEYS]
     values += [link.get("href") for link in soup.find_all("link") if _has_rel(link, "image_src")]
     images = [url for url in (_registrable(value, page_url) for value in values) if url]
     return next((url for url in images if url.startswith("https://")), images[0] if images else None)

@@ -32,7 +32,9 @@ def handle_unsubscribe_mail(sns_message: str | dict[str, Any]) -> InboundOutcome
     notification = notification_of(sns_message)
     if notification.get("notificationType") != "Received":
         raise SesNotificationError("expected an SES Received notification")
-    receipt = notification.get("receipt") if isinstance(notification.get("receipt"), dict) else {}
+    receipt = notification.get("receipt")
+    if not isinstance(receipt, dict):
+        receipt = {}
     for verdict in ("spamVerdict", "virusVerdict"):
         if (receipt.get(verdict) or {}).get("status") == "FAIL":
             return InboundOutcome(ignored_because=f"SES {verdict} FAIL")

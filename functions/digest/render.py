@@ -81,19 +81,20 @@ def render_digest(digest: Digest) -> RenderedDigest:
     _own_link(digest.site_url)
     _own_link(digest.preferences_url)
     _own_link(digest.unsubscribe_url)
+    date = format_date(digest.created_at, locale, digest.time_zone)
     context = {
         **template_callables(locale),
         "lang": locale,
         "digest": digest,
         "items": [_item_view(item) for item in digest.items],
-        "date": format_date(digest.created_at, locale, digest.time_zone),
+        "date": date,
         "number": partial(format_number, locale=locale),
         "network_names": NETWORK_NAMES,
         "week_line": week_line(digest.week, locale),
         "preheader": " · ".join(item.title for item in digest.items[:3]),
         "rule": RULE,
     }
-    context["subject"] = subject = digest_subject(len(digest.items), context["date"], locale)
+    context["subject"] = subject = digest_subject(len(digest.items), date, locale)
     env = environment()
     html = _inliner().inline(env.get_template("digest.html").render(context))
     text = env.get_template("digest.txt").render(context)

@@ -121,7 +121,10 @@ def parse_directory_csv(data: bytes | str) -> DirectoryCsv:
         if len(rows) + len(errors) == MAX_ROWS:
             raise DirectoryFileError(f"The file has more than {MAX_ROWS:,} employee rows; split it into smaller files.")
         row = _row(line, cells, columns, first_line)
-        (rows if isinstance(row, EmployeeRow) else errors).append(row)
+        if isinstance(row, EmployeeRow):
+            rows.append(row)
+        else:
+            errors.append(row)
     if not rows and not errors:
         raise DirectoryFileError("The file has a header but no employee rows.")
     return DirectoryCsv(tuple(rows), tuple(errors))

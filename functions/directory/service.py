@@ -112,7 +112,7 @@ class _Change:
 
 def import_employees(
     data: bytes | str,
-    mode: ImportMode = "valid_rows",
+    mode: str = "valid_rows",
     now: datetime | None = None,
     store: EmployeeStore | None = None,
 ) -> ImportReport:

@@ -36,7 +36,8 @@ def web_link(url: str | None) -> str | None:
 def validate_destination(url: object) -> str:
     """Return the URL, normalised, or raise DestinationError."""
     parts = split_url(url)
-    _refuse_internal_host(parts.hostname.rstrip(".").lower())  # type: ignore[union-attr]  # split_url checked it
+    assert parts.hostname is not None  # split_url refuses a URL without a host
+    _refuse_internal_host(parts.hostname.rstrip(".").lower())
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, parts.fragment))
 
 

@@ -106,7 +106,8 @@ class AggregateStore:
         """
         names: dict[str, str] = {"#team": "team", "#was": "was", "#applied": "applied"}
         values: dict[str, Any] = {":slice": {"N": str(slice_end)}, ":team": {"S": team}}
-        adds, removes = [], []
+        adds: list[str] = []
+        removes: list[str] = []
         for period, metrics in sorted(changes.items()):
             for metric, amount in sorted(metrics.items()):
                 if amount:

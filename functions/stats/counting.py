@@ -125,7 +125,8 @@ def _count(
         start, end = position.slice_end, position.slice_end + s.count_slice_seconds
         report.slices += 1
         day = datetime.fromtimestamp(end - 1, UTC).date().isoformat()  # the slice's own day
-        record, deltas = SliceRecord(), {}
+        record = SliceRecord()
+        deltas: dict[str, EmployeeDelta] = {}
         for bucket in log.buckets(start, end):  # bucket by bucket: a viral slice is never all in memory
             found = sorted(log.bucket(bucket), key=lambda e: (e.at, e.id))
             if not found:

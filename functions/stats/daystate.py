@@ -82,7 +82,8 @@ class RecentEvent:
     @classmethod
     def from_json(cls, row: list[Any]) -> RecentEvent:
         *fields, amounts, holds_share, waits_share, cap_key = row
-        return cls(*fields, tuple(amounts) if amounts is not None else None, holds_share, waits_share, cap_key)
+        amounts = tuple(amounts) if amounts is not None else None
+        return cls(*[*fields, amounts, holds_share, waits_share, cap_key])  # one list: mypy cannot count `fields`
 
 
 class DayState:

@@ -81,7 +81,7 @@ def board_changes(
             if period not in kept or (credited is None and not moved):
                 continue
             after = entry(totals.employee_id, figures)
-            before = after.points - (credited or {}).get("points", 0)
+            before = after.points - (credited["points"] if credited is not None else 0)
             if credited is not None:
                 add(period, EVERYONE, Change(totals.employee_id, before, after))
             if moved:

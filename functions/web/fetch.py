@@ -257,9 +257,9 @@ def decode_html(body: bytes, charset: str | None = None) -> str:
             return body[len(bom) :].decode(encoding, "replace")
     meta = _META_CHARSET.search(body[:4096])
     for label in (charset, meta.group(1).decode("ascii") if meta else None):
-        encoding = _text_encoding(label)
-        if encoding:
-            return body.decode(encoding, "replace")
+        codec = _text_encoding(label)
+        if codec:
+            return body.decode(codec, "replace")
     return body.decode("utf-8", "replace")
 
 

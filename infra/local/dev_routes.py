@@ -12,6 +12,8 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from functions.api import http
+
 bp = Blueprint(__name__)
 # Set by the runner: sends the digests (due ones, or everyone's) and returns what happened.
 send_digests_now: Callable[[bool], dict[str, Any]] | None = None
@@ -105,7 +107,7 @@ def outbox_letter(name: str) -> Response:
 @bp.route("/dev/digests", methods=["POST"])
 def send_now() -> Response:
     """Send the digests due now, or (``?all=1``) everyone's for their current period, and report."""
-    everyone = (bp.current_request.query_params or {}).get("all") in ("1", "true", "yes")
+    everyone = http.query_param(bp.current_request, "all") in ("1", "true", "yes")
     assert send_digests_now is not None
     return Response(body=send_digests_now(everyone), status_code=200, headers={"Content-Type": "application/json"})
 

@@ -106,7 +106,7 @@ class Gateway(LocalGateway):
 class GatewayRequestHandler(ChaliceRequestHandler):
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         # As ChaliceRequestHandler.__init__, with our gateway: http.server answers requests inside __init__.
-        self.local_gateway = Gateway(app_object, config)
+        self.local_gateway: Gateway = Gateway(app_object, config)
         self._body: bytes | None = None
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
