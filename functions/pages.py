@@ -1,6 +1,6 @@
 """Server-rendered pages (the few a Lambda answers itself: not found, share errors).
 
-Jinja2 is imported on first render, never at cold start; one Environment, autoescape always on.
+Jinja2 is imported on first render, never at cold start; autoescape always on.
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 
 @cache
 def environment() -> Any:
-    import jinja2
+    """The site's templates through the one Environment factory (functions.i18n): autoescape on for every
+    template, whatever its extension."""
+    from functions.i18n import jinja_environment
 
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(SITE_DIR / "templates"),
-        autoescape=True,  # every template, whatever its extension
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return jinja_environment(SITE_DIR / "templates")
 
 
 def render(template: str, **context: Any) -> str:
