@@ -27,6 +27,8 @@ from functions import aws
 from functions.config import settings
 from functions.dynamo import from_item, to_item
 
+LOG_KEY = ("pk", "sk")  # infra/template.yaml's EventsTable KeySchema
+
 
 @dataclass(frozen=True)
 class Event:
@@ -95,6 +97,11 @@ def event_item(event: Event, ttl_days: int, written_at: float, bucket_seconds: i
     )
 
 
+def log_key(item: dict[str, Any]) -> dict[str, Any]:
+    """The key of a log item (what a failed write hands the click backlog, to ask later whether it landed)."""
+    return {name: item[name] for name in LOG_KEY}
+
+
 def event_from_item(item: dict[str, Any]) -> Event:
     record = from_item(item)
     fields = Event.__dataclass_fields__
@@ -141,9 +148,17 @@ class EventStore:
 
     def stored(self, item: dict[str, Any]) -> bool:
         """Whether this exact log item (its key) is in the table: did a write that seemed to fail land?"""
-        key = {"pk": item["pk"], "sk": item["sk"]}
-        found = self.client.get_item(TableName=self.table, Key=key, ProjectionExpression="pk", ConsistentRead=True)
+        found = self.client.get_item(
+            TableName=self.table, Key=log_key(item), ProjectionExpression="pk", ConsistentRead=True
+        )
         return "Item" in found
+
+    def which_stored(self, keys: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Of these log keys (at most 100, none twice), those in the table and those DynamoDB left unread
+        (throttled): one consistent BatchGetItem."""
+        response = self.client.batch_get_item(RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}})
+        found = [log_key(item) for item in response["Responses"].get(self.table, [])]
+        return found, response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
 
     def add(self, event: Event) -> None:
         """Record an event: the log item, and for a share the employee's own record of it."""

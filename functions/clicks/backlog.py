@@ -28,10 +28,9 @@ from typing import Any
 
 from functions import aws, observability
 from functions.config import settings
-from functions.events import Event, EventStore
+from functions.events import LOG_KEY, Event, EventStore, log_key
 from functions.queues import queue_url
 
-LOG_KEY = ("pk", "sk")  # infra/template.yaml's EventsTable KeySchema
 RESERVE_MS = 20_000  # kept back from Lambda's remaining time: a write's worst case (3 attempts of 2 + 3 s, backoff)
 
 
@@ -63,7 +62,7 @@ def queue_click(event: Event, failed_item: dict[str, Any], sqs: Any = None) -> N
     """Put a click whose event write failed on the backlog queue, with the key of the item that failed
     (the events table's key schema: pk, sk). Raises what SQS raises."""
     sqs = sqs or aws.client("sqs")
-    key = {name: failed_item[name] for name in LOG_KEY}
+    key = log_key(failed_item)
     sqs.send_message(QueueUrl=queue_url(sqs, settings().click_backlog_queue_name), MessageBody=message_body(event, key))
 
 
@@ -164,11 +163,8 @@ def _stored(store: EventStore, keys: list[dict[str, Any]]) -> tuple[set[str], se
     wanted = {_identity(key): key for key in keys}
     if not wanted:
         return set(), set()
-    request = {store.table: {"Keys": list(wanted.values()), "ConsistentRead": True}}
-    response = store.client.batch_get_item(RequestItems=request)
-    found = {_identity({name: item[name] for name in LOG_KEY}) for item in response["Responses"].get(store.table, [])}
-    unread = response.get("UnprocessedKeys", {}).get(store.table, {}).get("Keys", [])
-    return found, {_identity(key) for key in unread}
+    found, unread = store.which_stored(list(wanted.values()))
+    return {_identity(key) for key in found}, {_identity(key) for key in unread}
 
 
 def _identity(key: dict[str, Any]) -> str:

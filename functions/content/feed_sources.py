@@ -26,7 +26,7 @@ from typing import Any
 from functions import aws, observability
 from functions.config import settings
 from functions.content.model import ContentItem, ContentValidationError, new_content
-from functions.content.store import ContentStore
+from functions.content.store import ContentExistsError, ContentStore
 from functions.content.urls import content_id_for_url, feed_source_id_for_url, without_tracking
 from functions.dynamo import from_item, is_condition_failure, to_item
 from functions.links.destinations import DestinationError, validate_destination
@@ -406,9 +406,7 @@ def _pull_one(source: FeedSource, fetch: Fetch, store: ContentStore) -> SourcePu
                 store.add(draft_from(entry, source))
             except ContentValidationError:
                 result.skipped += 1
-            except Exception as exc:
-                if not is_condition_failure(exc):
-                    raise
+            except ContentExistsError:
                 result.duplicates += 1
             else:
                 result.created += 1

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.content.model import ContentItem, new_content, revised
-from functions.content.store import ContentNotFoundError, ContentStore
+from functions.content.store import ContentExistsError, ContentNotFoundError, ContentStore
 from functions.links.destinations import with_utm
 
 
@@ -20,7 +20,7 @@ def create_content(fields: dict[str, Any], actor: str, now: datetime | None = No
     item = new_content(**fields, actor=actor, now=now)
     try:
         store.add(item)
-    except store.client.exceptions.ConditionalCheckFailedException:
+    except ContentExistsError:
         raise DuplicateContentError(item.id) from None
     return item
 

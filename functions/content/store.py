@@ -26,6 +26,10 @@ class ContentConflictError(RuntimeError):
     """Someone else changed the item since it was read."""
 
 
+class ContentExistsError(ValueError):
+    """An item with this id is already stored: ``add`` wrote nothing."""
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[ContentItem]
@@ -44,7 +48,13 @@ class ContentStore:
         return content_from_record(from_item(item)) if item else None
 
     def add(self, content: ContentItem) -> None:
-        self.client.put_item(TableName=self.table, Item=_item(content), ConditionExpression="attribute_not_exists(id)")
+        """Store a new item; ContentExistsError if one with its id is stored already."""
+        try:
+            self.client.put_item(
+                TableName=self.table, Item=_item(content), ConditionExpression="attribute_not_exists(id)"
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise ContentExistsError(content.id) from None
 
     def replace(self, content: ContentItem, expected_updated_at: str) -> None:
         """Store a revision, unless the item changed since ``expected_updated_at`` was read."""

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from functions import aws, observability
 from functions.config import settings
 from functions.content.model import ContentItem, new_content
-from functions.content.store import ContentStore
+from functions.content.store import ContentExistsError, ContentStore
 from functions.content.urls import canonical_url, content_id_for_url, without_tracking
 from functions.dynamo import from_item, is_condition_failure, to_item
 from functions.links.destinations import DestinationError, validate_destination
@@ -246,9 +246,9 @@ def approve(
     store = ContentStore()
     try:
         store.add(item)
-    except Exception as exc:
-        if is_condition_failure(exc):
-            return store.get(content_id) or item
+    except ContentExistsError:
+        return store.get(content_id) or item
+    except Exception:
         _undo_approval(suggestion_id, moderator, decided_at)
         raise
     return item

@@ -176,17 +176,12 @@ def due_employees(
     ``everyone``: every employee whose digests are on, whatever the hour and weekday, for their current
     period (``make digest ALL=1``): every zone's daily and seven weekly partitions, so ~4,800 Queries.
     """
-    from functions import aws
-    from functions.config import settings
-    from functions.directory.store import DIGEST_INDEX, DIGEST_SLOT, digest_slot_key
+    from functions.directory.store import EmployeeStore
 
-    client = client or aws.dynamodb()
-    table = table or settings().employees_table
+    directory = EmployeeStore(table=table, client=client)
     stats = stats if stats is not None else PlanStats()
     if zones is None:  # only zones someone lives in; every zone for a directory older than that record
-        from functions.directory.store import EmployeeStore
-
-        zones = EmployeeStore(table=table, client=client).zones_in_use()
+        zones = directory.zones_in_use()
     if everyone:
         moment = now.astimezone(UTC)
         zone_days = [DueZone(zone, moment.astimezone(_zone(zone)).date()) for zone in sorted(zones or known_zones())]
@@ -198,24 +193,11 @@ def due_employees(
         slots = [("daily", daily_period(due.local_date))]
         slots += [(day, weekly_period(due.local_date)) for day in weekdays]
         for day, period in slots:
-            kwargs: dict[str, Any] = {
-                "TableName": table,
-                "IndexName": DIGEST_INDEX,
-                "KeyConditionExpression": "#slot = :slot",
-                "ExpressionAttributeNames": {"#slot": DIGEST_SLOT},
-                "ExpressionAttributeValues": {":slot": {"S": digest_slot_key(due.zone, day)}},
-                "ProjectionExpression": "id",
-                "ReturnConsumedCapacity": "TOTAL",
-            }
-            while True:
-                page = client.query(**kwargs)
+            for employee_ids, read_capacity in directory.due_in_slot(due.zone, day):
                 stats.queries += 1
-                stats.read_capacity += float((page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0))
-                for item in page.get("Items", []):
-                    yield DueEmployee(item["id"]["S"], period, due.zone, due.local_date)
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+                stats.read_capacity += read_capacity
+                for employee_id in employee_ids:
+                    yield DueEmployee(employee_id, period, due.zone, due.local_date)
 
 
 def enqueue_due(

@@ -17,7 +17,7 @@ that lands between the import's read and its write is never overwritten: the imp
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -156,6 +156,26 @@ class EmployeeStore:
         """Every time zone an employee was ever stored with; None for a directory written before the record."""
         item = self.client.get_item(TableName=settings().digests_table, Key=ZONES_KEY).get("Item")
         return frozenset(item["zones"]["SS"]) if item and "zones" in item else None
+
+    def due_in_slot(self, zone: str, day: str) -> Iterator[tuple[list[str], float]]:
+        """The ids of employees whose digest is due in a zone on ``daily`` or a weekday, a page at a time
+        (one Query of the sparse ``digest_due`` index each), with the read capacity each page consumed."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": DIGEST_INDEX,
+            "KeyConditionExpression": "#slot = :slot",
+            "ExpressionAttributeNames": {"#slot": DIGEST_SLOT},
+            "ExpressionAttributeValues": {":slot": {"S": digest_slot_key(zone, day)}},
+            "ProjectionExpression": "id",
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            capacity = float((page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0))
+            yield [item["id"]["S"] for item in page.get("Items", [])], capacity
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put_many(self, employees: Sequence[Employee]) -> None:
         """Store whole items with BatchWriteItem, 25 at a time, retrying what DynamoDB hands back.

@@ -133,7 +133,6 @@ class SiteBusyError(RuntimeError):
     """Another build holds the site: this one did nothing (the stream handler retries, the schedule skips)."""
 
 
-LEASE_KEY = {"employee_id": {"S": "#site"}, "period": {"S": "build"}}
 LEASE_SECONDS = 300  # longer than a build may run (the build functions' timeout)
 
 
@@ -172,44 +171,27 @@ def rebuild(writer: Any = None, client: Any = None, everything: bool = False) ->
 def _acquire(client: Any) -> str:
     import uuid
 
-    from functions.config import settings
+    from functions.lease import site_build_lease
 
-    owner, now = uuid.uuid4().hex, int(time.time())
-    try:
-        client.put_item(
-            TableName=settings().digests_table,
-            Item={**LEASE_KEY, "owner": {"S": owner}, "lease_until": {"N": str(now + LEASE_SECONDS)}},
-            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
-            ExpressionAttributeValues={":now": {"N": str(now)}},
-        )
-    except client.exceptions.ConditionalCheckFailedException:
-        raise SiteBusyError("another build of the site is running") from None
+    owner = uuid.uuid4().hex
+    if not site_build_lease(client).take(owner, int(time.time()), LEASE_SECONDS):
+        raise SiteBusyError("another build of the site is running")
     return owner
 
 
 def _release(client: Any, owner: str) -> None:
     """End our lease at once (unless it ran out and someone else holds it now: theirs to end)."""
-    from contextlib import suppress
+    from functions.lease import site_build_lease
 
-    from functions.config import settings
-
-    with suppress(client.exceptions.ConditionalCheckFailedException):
-        client.update_item(
-            TableName=settings().digests_table,
-            Key=LEASE_KEY,
-            UpdateExpression="SET lease_until = :zero",
-            ConditionExpression="#o = :me",
-            ExpressionAttributeNames={"#o": "owner"},
-            ExpressionAttributeValues={":me": {"S": owner}, ":zero": {"N": "0"}},
-        )
+    site_build_lease(client).release(owner)
 
 
 def clear_lease(client: Any) -> None:
     """Forget any build lease: only for a process that is the one builder, at its start (``make run``, whose
     saved state may hold the lease of a run killed mid-build)."""
-    from functions.config import settings
+    from functions.lease import site_build_lease
 
-    client.delete_item(TableName=settings().digests_table, Key=LEASE_KEY)
+    site_build_lease(client).clear()
 
 
 def _fingerprint(spec: PageSpec, version: str) -> str:

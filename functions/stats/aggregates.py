@@ -24,6 +24,7 @@ from typing import Any
 from functions import aws
 from functions.config import settings
 from functions.dynamo import is_condition_failure
+from functions.lease import Lease
 from functions.stats.boards import Board, Entry
 from functions.stats.folding import METRICS, EmployeeTotals
 
@@ -219,32 +220,18 @@ class AggregateStore:
                 raise CountingConflictError("another counting run moved the checkpoint") from exc
             raise
 
+    def lease(self) -> Lease:
+        """The counting run's lease (functions/lease.py), kept in this table."""
+        return Lease(self.client, self.table, LEASE_KEY, until="until")
+
     def take_lease(self, owner: str, now: float, seconds: float) -> bool:
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item={**LEASE_KEY, "owner": {"S": owner}, "until": {"N": str(int(now + seconds))}},
-                ConditionExpression="attribute_not_exists(#until) OR #until < :now",
-                ExpressionAttributeNames={"#until": "until"},
-                ExpressionAttributeValues={":now": {"N": str(int(now))}},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self.lease().take(owner, now, seconds)
 
     def release_lease(self, owner: str) -> None:
         """End our lease now (unless it ran out and another run holds it: theirs to end)."""
-        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
-            self.client.update_item(
-                TableName=self.table,
-                Key=LEASE_KEY,
-                UpdateExpression="SET #until = :zero",
-                ConditionExpression="#owner = :me",
-                ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
-                ExpressionAttributeValues={":me": {"S": owner}, ":zero": {"N": "0"}},
-            )
+        self.lease().release(owner)
 
     def clear_lease(self) -> None:
         """Forget any lease: only for a process that is the one counter, at its start (``make run``, whose
         saved state may hold the lease of a run that was stopped mid-way)."""
-        self.client.delete_item(TableName=self.table, Key=LEASE_KEY)
+        self.lease().clear()

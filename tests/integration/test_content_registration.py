@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from functions.content.model import ContentValidationError, new_content
+from functions.content.store import ContentExistsError
 
 
 @pytest.mark.parametrize(
@@ -30,5 +31,19 @@ def test_a_registered_item_is_stored_and_read_back(aws: None) -> None:
     store = ContentStore()
     store.add(item)
     assert store.get(item.id) == item
-    with pytest.raises(Exception, match="ConditionalCheckFailed"):
+    with pytest.raises(ContentExistsError):
         store.add(item)  # never silently overwritten
+
+
+def test_adding_an_item_whose_id_is_taken_is_a_domain_error_and_keeps_the_stored_one(aws: None) -> None:
+    from dataclasses import replace
+
+    from functions.content.store import ContentStore
+
+    item = new_content(url="https://example.com/b", title="The first one")
+    store = ContentStore()
+    store.add(item)
+    with pytest.raises(ContentExistsError) as raised:
+        store.add(replace(item, title="A second one with the same id"))
+    assert str(raised.value) == item.id
+    assert store.get(item.id) == item
