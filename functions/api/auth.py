@@ -61,30 +61,25 @@ class RouteAuth:
 
     def admin_only(self, view: View) -> View:
         """Only with a valid admin token (``Authorization: Bearer``); the view gets ``actor``."""
-
-        @wraps(view)
-        def checked(**params: str) -> Response:
-            actor, denied = http.admin(self._request())
-            if denied:
-                return denied
-            response: Response = view(**params, actor=actor)
-            return response
-
-        return _declare(checked, "admin")
+        return self._guarded(view, "admin", http.admin, "actor")
 
     def employee_only(self, view: View) -> View:
         """Only with an active employee's unrevoked token (``Authorization: Employee``); the view gets
         ``employee``."""
+        return self._guarded(view, "employee", http.employee, "employee")
 
+    def _guarded(
+        self, view: View, auth: Auth, check: Callable[[Request], tuple[Any, Response | None]], name: str
+    ) -> View:
         @wraps(view)
         def checked(**params: str) -> Response:
-            employee, denied = http.employee(self._request())
+            caller, denied = check(self._request())
             if denied:
                 return denied
-            response: Response = view(**params, employee=employee)
+            response: Response = view(**params, **{name: caller})
             return response
 
-        return _declare(checked, "employee")
+        return _declare(checked, auth)
 
     @staticmethod
     def public(view: View) -> View:
