@@ -10,9 +10,11 @@ from chalice.app import Request
 
 from functions import observability
 from functions.api import content_routes, directory_routes, http, inbox_routes, mail_routes, me_routes
+from functions.api.auth import RouteAuth
 from functions.links import redirect
 
 app = Chalice(app_name="chorus")
+auth = RouteAuth(app)
 app.api.binary_types.append("image/webp")
 app.register_blueprint(content_routes.bp)
 app.register_blueprint(directory_routes.bp)
@@ -63,6 +65,7 @@ def guard(event: Any, get_response: Any) -> Response:
 
 
 @app.route("/{code}", methods=["GET", "HEAD"])
+@auth.public
 def follow_short_link(code: str) -> Response:
     request = _request()
     source_ip = (request.context.get("identity") or {}).get("sourceIp")
@@ -90,6 +93,7 @@ def follow_short_link(code: str) -> Response:
 
 
 @app.route("/share/{employee_id}/{content_id}/{network}", methods=["GET", "HEAD"])
+@auth.public
 def share(employee_id: str, content_id: str, network: str) -> Response:
     from functions.pages import error_page
     from functions.shares import service
@@ -121,6 +125,7 @@ def share(employee_id: str, content_id: str, network: str) -> Response:
 
 
 @app.route("/", methods=["GET"])
+@auth.public
 def home() -> Response:
     from functions.pages import render
 
@@ -128,6 +133,7 @@ def home() -> Response:
 
 
 @app.route("/admin", methods=["GET"])
+@auth.public
 def admin_page() -> Response:
     """The admin form; it holds no data itself and talks to the admin API with the admin's token."""
     from functions.content.images import upload_origin
@@ -142,11 +148,13 @@ def admin_page() -> Response:
 
 
 @app.route("/api/health", methods=["GET"])
+@auth.public
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @app.route("/api/leaderboard", methods=["GET"])
+@auth.public
 def get_leaderboard() -> Response:
     from functions.stats.leaderboard import LeaderboardQueryError, leaderboard
 
@@ -168,14 +176,15 @@ def get_leaderboard() -> Response:
 
 
 @app.route("/api/admin/share-links", methods=["POST"])
-def create_share_links() -> Response:
+@auth.admin_only
+def create_share_links(actor: str) -> Response:
     """Signed share URLs, one per network, for an employee and a content item."""
     from functions.api.schemas import ShareLinksIn
     from functions.config import NETWORKS
     from functions.directory.store import EmployeeStore
     from functions.shares.service import share_url
 
-    _, body, problem = http.admin_body(_request(), ShareLinksIn)
+    body, problem = http.body(_request(), ShareLinksIn)
     if problem:
         return problem
     person = EmployeeStore().get(body.employee_id)  # links carry their token version
@@ -187,6 +196,7 @@ def create_share_links() -> Response:
 
 
 @app.route("/api/openapi.json", methods=["GET"])
+@auth.public
 def openapi() -> Response:
     from functions.api.openapi import document
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from functions.api import http
+from functions.api.auth import RouteAuth
 
 bp = Blueprint(__name__)
+auth = RouteAuth(bp)
 
 
 @bp.route("/api/admin/content", methods=["POST"])
-def create_content() -> Response:
+@auth.admin_only
+def create_content(actor: str) -> Response:
     from functions.api.schemas import ContentCreate
     from functions.api.views import content_view
     from functions.content.model import ContentValidationError
     from functions.content.service import DuplicateContentError, create_content
 
-    actor, body, problem = http.admin_body(bp.current_request, ContentCreate)
+    body, problem = http.body(bp.current_request, ContentCreate)
     if problem:
         return problem
     fields = body.model_dump(exclude={"id"})
@@ -30,13 +33,11 @@ def create_content() -> Response:
 
 
 @bp.route("/api/admin/content", methods=["GET"])
-def list_content() -> Response:
+@auth.admin_only
+def list_content(actor: str) -> Response:
     from functions.api.views import content_view
     from functions.content.feed import FeedQueryError, library
 
-    _, denied = http.admin(bp.current_request)
-    if denied:
-        return denied
     params, problem = http.query(bp.current_request, {"status", "limit", "cursor"})
     if problem:
         return problem
@@ -48,7 +49,8 @@ def list_content() -> Response:
 
 
 @bp.route("/api/admin/content/{content_id}", methods=["GET", "PUT", "DELETE"])
-def admin_content(content_id: str) -> Response:
+@auth.admin_only
+def admin_content(content_id: str, actor: str) -> Response:
     from functions.api.schemas import ContentUpdate
     from functions.api.views import content_view
     from functions.content.model import ContentValidationError
@@ -56,18 +58,15 @@ def admin_content(content_id: str) -> Response:
     from functions.content.store import ContentConflictError, ContentNotFoundError, ContentStore
 
     method = bp.current_request.method
-    if method == "PUT":
-        actor, body, problem = http.admin_body(bp.current_request, ContentUpdate)
-    else:
-        (actor, problem), body = http.admin(bp.current_request), None
-    if problem:
-        return problem
     try:
         if method == "GET":
             item = ContentStore().get(content_id)
             if item is None:
                 raise ContentNotFoundError(content_id)
         elif method == "PUT":
+            body, problem = http.body(bp.current_request, ContentUpdate)
+            if problem:
+                return problem
             item = update_content(content_id, body.model_dump(exclude_unset=True), actor)
         else:
             item = archive_content(content_id, actor)
@@ -81,10 +80,11 @@ def admin_content(content_id: str) -> Response:
 
 
 @bp.route("/api/admin/content/import-url", methods=["POST"])
-def import_content_url() -> Response:
+@auth.admin_only
+def import_content_url(actor: str) -> Response:
     from functions.api.schemas import ImportUrlIn
 
-    _, body, problem = http.admin_body(bp.current_request, ImportUrlIn)
+    body, problem = http.body(bp.current_request, ImportUrlIn)
     if problem:
         return problem
     from functions.content import importer  # only once the caller is known to be an admin
@@ -97,6 +97,7 @@ def import_content_url() -> Response:
 
 
 @bp.route("/api/feed", methods=["GET"])
+@auth.public
 def get_feed() -> Response:
     from functions.api.views import public_content_view
     from functions.content.feed import FeedQueryError, feed
@@ -115,6 +116,7 @@ def get_feed() -> Response:
 
 
 @bp.route("/api/content/{content_id}", methods=["GET"])
+@auth.public
 def get_content(content_id: str) -> Response:
     from functions.api.views import public_content_view
     from functions.content.service import public_content
@@ -128,14 +130,15 @@ def get_content(content_id: str) -> Response:
 
 
 @bp.route("/api/admin/images", methods=["POST"])
-def start_image_upload() -> Response:
+@auth.admin_only
+def start_image_upload(actor: str) -> Response:
     """Start uploading a content card's image: a presigned POST the browser sends the file to, never the API."""
     from dataclasses import asdict
 
     from functions.api.schemas import ImageUploadIn
     from functions.content.images import ImageRejectedError, start_upload
 
-    _, body, problem = http.admin_body(bp.current_request, ImageUploadIn)
+    body, problem = http.body(bp.current_request, ImageUploadIn)
     if problem:
         return problem
     try:
@@ -146,13 +149,11 @@ def start_image_upload() -> Response:
 
 
 @bp.route("/api/admin/images/{upload_id}/complete", methods=["POST"])
-def complete_image_upload(upload_id: str) -> Response:
+@auth.admin_only
+def complete_image_upload(upload_id: str, actor: str) -> Response:
     """Check the uploaded file (size, and its bytes are the declared format) and publish it under /media/."""
     from functions.content.images import ImageRejectedError, UploadNotFoundError, complete_upload
 
-    _, denied = http.admin(bp.current_request)
-    if denied:
-        return denied
     try:
         image = complete_upload(upload_id)
     except ImageRejectedError as exc:
@@ -164,6 +165,7 @@ def complete_image_upload(upload_id: str) -> Response:
 
 
 @bp.route("/media/{name}", methods=["GET"])
+@auth.public
 def media(name: str) -> Response:
     """Images the API served before the site did: their address lives on in stored items and sent emails."""
     from functions.content.images import legacy_location

@@ -8,25 +8,25 @@ from typing import TYPE_CHECKING
 from chalice import Blueprint, Response
 
 from functions.api import http
+from functions.api.auth import RouteAuth
 
 if TYPE_CHECKING:
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
+auth = RouteAuth(bp)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 _VIEW = ("id", "email", "name", "team", "active", "show_name", "keep_on_leaderboard", "token_version")
 
 
 @bp.route("/api/admin/employees/import", methods=["POST"], content_types=["text/csv", "application/json"])
-def import_employees() -> Response:
+@auth.admin_only
+def import_employees(actor: str) -> Response:
     """The body is the CSV itself (Content-Type: text/csv); ?mode=valid_rows (default) or all_or_nothing."""
     from functions.directory.csv_import import DirectoryFileError
     from functions.directory.service import ImportInterruptedError, ImportModeError, import_employees
 
     request = bp.current_request
-    _, denied = http.admin(request)
-    if denied:
-        return denied
     params, problem = http.query(request, {"mode"})
     if problem:
         return problem
@@ -45,51 +45,45 @@ def import_employees() -> Response:
 
 
 @bp.route("/api/admin/employees/{employee_id}/deactivate", methods=["POST"])
-def deactivate(employee_id: str) -> Response:
+@auth.admin_only
+def deactivate(employee_id: str, actor: str) -> Response:
     from functions.api.schemas import DeactivateIn
     from functions.directory.service import deactivate_employee
 
-    _, body, problem = http.admin_body(bp.current_request, DeactivateIn)
+    body, problem = http.body(bp.current_request, DeactivateIn)
     if problem:
         return problem
     return _employee_change(deactivate_employee, employee_id, keep_on_leaderboard=body.keep_on_leaderboard)
 
 
 @bp.route("/api/admin/employees/{employee_id}/reactivate", methods=["POST"])
-def reactivate(employee_id: str) -> Response:
+@auth.admin_only
+def reactivate(employee_id: str, actor: str) -> Response:
     from functions.directory.service import reactivate_employee
 
-    return _admin_change(reactivate_employee, employee_id)
+    return _employee_change(reactivate_employee, employee_id)
 
 
 @bp.route("/api/admin/employees/{employee_id}/revoke-tokens", methods=["POST"])
-def revoke_tokens(employee_id: str) -> Response:
+@auth.admin_only
+def revoke_tokens(employee_id: str, actor: str) -> Response:
     """Withdraw the employee's site token, preferences and share links issued so far (not their unsubscribe links)."""
     from functions.directory.service import revoke_employee_tokens
 
-    return _admin_change(revoke_employee_tokens, employee_id)
+    return _employee_change(revoke_employee_tokens, employee_id)
 
 
 @bp.route("/api/me/name-visibility", methods=["PUT"])
-def name_visibility() -> Response:
+@auth.employee_only
+def name_visibility(employee: Employee) -> Response:
     """An employee shows or hides their name on leaderboards (Authorization: Employee <token>)."""
     from functions.api.schemas import NameVisibilityIn
     from functions.directory.service import set_name_visibility
 
-    person, denied = http.employee(bp.current_request)
-    if denied:
-        return denied
     body, problem = http.body(bp.current_request, NameVisibilityIn)
     if problem:
         return problem
-    return _employee_change(set_name_visibility, person.id, show_name=body.show_name)
-
-
-def _admin_change(change: Callable[..., Employee], employee_id: str) -> Response:
-    _, denied = http.admin(bp.current_request)
-    if denied:
-        return denied
-    return _employee_change(change, employee_id)
+    return _employee_change(set_name_visibility, employee.id, show_name=body.show_name)
 
 
 def _employee_change(change: Callable[..., Employee], employee_id: str, **options: object) -> Response:

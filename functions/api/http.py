@@ -39,7 +39,7 @@ def json_response(status: int, body: Any) -> Response:
 
 
 def admin(request: Any) -> tuple[str, Response | None]:
-    """Who acts (the admin token's label), or a 401 response."""
+    """Who acts (the admin token's label), or a 401 response (``auth.admin_only`` asks it first)."""
     from functions.admin.tokens import AdminAuthError, AdminTokenStore
 
     try:
@@ -53,7 +53,7 @@ def admin(request: Any) -> tuple[str, Response | None]:
 
 def employee(request: Any) -> tuple[Any, Response | None]:
     """The employee ``Authorization: Employee <token>`` names, if still in the programme and the token not
-    revoked; else a 401 (the site's script then drops the token). Every employee route asks this first."""
+    revoked; else a 401 (the site's script then drops the token). ``auth.employee_only`` asks it first."""
     from functions.directory.tokens import current_employee
     from functions.signing import SignatureError
 
@@ -74,15 +74,6 @@ def body(request: Any, model: Any) -> tuple[Any, Response | None]:
         return parse_body(model, request.raw_body), None
     except BodyError as exc:
         return None, error(exc.status, str(exc), exc.fields)
-
-
-def admin_body(request: Any, model: Any) -> tuple[str, Any, Response | None]:
-    """Authenticate first, then validate the body."""
-    actor, denied = admin(request)
-    if denied:
-        return actor, None, denied
-    parsed, problem = body(request, model)
-    return actor, parsed, problem
 
 
 def query(request: Any, allowed: set[str]) -> tuple[dict[str, str], Response | None]:

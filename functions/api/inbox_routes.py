@@ -9,25 +9,26 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from functions.api import http
+from functions.api.auth import RouteAuth
 
 if TYPE_CHECKING:
     from functions.content.feed_sources import FeedSource
+    from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
+auth = RouteAuth(bp)
 
 
 @bp.route("/api/admin/feed-sources", methods=["GET", "POST"])
-def feed_sources() -> Response:
+@auth.admin_only
+def feed_sources(actor: str) -> Response:
     from functions.api.schemas import FeedSourceIn
     from functions.content import feed_sources as feeds
 
     request = bp.current_request
     if request.method == "GET":
-        _, denied = http.admin(request)
-        if denied:
-            return denied
         return http.json_response(200, {"sources": [_source_view(s) for s in feeds.list_feed_sources()]})
-    actor, body, problem = http.admin_body(request, FeedSourceIn)
+    body, problem = http.body(request, FeedSourceIn)
     if problem:
         return problem
     try:
@@ -42,12 +43,10 @@ def feed_sources() -> Response:
 
 
 @bp.route("/api/admin/feed-sources/{source_id}", methods=["DELETE"])
-def remove_feed_source(source_id: str) -> Response:
+@auth.admin_only
+def remove_feed_source(source_id: str, actor: str) -> Response:
     from functions.content import feed_sources as feeds
 
-    _, denied = http.admin(bp.current_request)
-    if denied:
-        return denied
     try:
         feeds.remove_feed_source(source_id)
     except feeds.FeedSourceNotFoundError:
@@ -56,30 +55,26 @@ def remove_feed_source(source_id: str) -> Response:
 
 
 @bp.route("/api/admin/feed-sources/pull", methods=["POST"])
-def pull_now() -> Response:
+@auth.admin_only
+def pull_now(actor: str) -> Response:
     """Queue a pull of every feed now (the schedule does it hourly); each source shows its result when done."""
     from functions.content.feed_pulls import enqueue_pulls
 
-    _, denied = http.admin(bp.current_request)
-    if denied:
-        return denied
     return http.json_response(202, {"queued": enqueue_pulls()})
 
 
 @bp.route("/api/suggestions", methods=["POST"])
-def suggest() -> Response:
+@auth.employee_only
+def suggest(employee: Employee) -> Response:
     """An employee suggests a URL (Authorization: Employee <token>, from their digest link)."""
     from functions.api.schemas import SuggestionIn
     from functions.content import suggestions
 
-    person, denied = http.employee(bp.current_request)
-    if denied:
-        return denied
     body, problem = http.body(bp.current_request, SuggestionIn)
     if problem:
         return problem
     try:
-        suggestion = suggestions.suggest(person.id, body.url, body.comment)
+        suggestion = suggestions.suggest(employee.id, body.url, body.comment)
     except suggestions.SuggestionValidationError as exc:
         return http.error(400, "invalid suggestion", exc.fields)
     except suggestions.DuplicateSuggestionError:
@@ -88,13 +83,11 @@ def suggest() -> Response:
 
 
 @bp.route("/api/admin/suggestions", methods=["GET"])
-def moderation_queue() -> Response:
+@auth.admin_only
+def moderation_queue(actor: str) -> Response:
     from functions.content import suggestions
 
     request = bp.current_request
-    _, denied = http.admin(request)
-    if denied:
-        return denied
     params, problem = http.query(request, {"limit", "cursor"})
     if problem:
         return problem
@@ -109,11 +102,12 @@ def moderation_queue() -> Response:
 
 
 @bp.route("/api/admin/suggestions/{suggestion_id}/approve", methods=["POST"])
-def approve(suggestion_id: str) -> Response:
+@auth.admin_only
+def approve(suggestion_id: str, actor: str) -> Response:
     from functions.api.schemas import ApproveIn
     from functions.api.views import content_view
 
-    actor, body, problem = http.admin_body(bp.current_request, ApproveIn)
+    body, problem = http.body(bp.current_request, ApproveIn)
     if problem:
         return problem
     options = body.model_dump()
@@ -122,10 +116,11 @@ def approve(suggestion_id: str) -> Response:
 
 
 @bp.route("/api/admin/suggestions/{suggestion_id}/reject", methods=["POST"])
-def reject(suggestion_id: str) -> Response:
+@auth.admin_only
+def reject(suggestion_id: str, actor: str) -> Response:
     from functions.api.schemas import RejectIn
 
-    actor, body, problem = http.admin_body(bp.current_request, RejectIn)
+    body, problem = http.body(bp.current_request, RejectIn)
     if problem:
         return problem
     return _decide("reject", suggestion_id, actor, {"note": body.note}, view=asdict)

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from functions.api import http
+from functions.api.auth import RouteAuth
 from functions.i18n import LANGUAGE_NAMES
 
 if TYPE_CHECKING:
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
+auth = RouteAuth(bp)
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/json"]
 MAX_FORM = 10_000  # bytes: the preferences form is a few hundred
 LANGUAGES = tuple(LANGUAGE_NAMES.items())  # each in itself
@@ -30,6 +32,7 @@ _PAGE_HEADERS = {
 
 
 @bp.route("/unsubscribe", methods=["POST"], content_types=FORM_TYPES)
+@auth.public
 def unsubscribe_one_click() -> Response:
     # The body (List-Unsubscribe=One-Click, urlencoded or multipart) is not read: the signed token alone
     # decides, so a mail provider that sends something slightly different still unsubscribes its user.
@@ -51,6 +54,7 @@ def unsubscribe_one_click() -> Response:
 
 
 @bp.route("/unsubscribe", methods=["GET"])
+@auth.public
 def unsubscribe_page() -> Response:
     from functions.digest.preferences import employee_from_unsubscribe_token
     from functions.signing import SignatureError
@@ -66,6 +70,7 @@ def unsubscribe_page() -> Response:
 
 
 @bp.route("/preferences", methods=["GET"])
+@auth.public
 def preferences_page() -> Response:
     token = http.query_param(bp.current_request, "token") or ""
     employee, problem = _preferences_employee(token)
@@ -75,6 +80,7 @@ def preferences_page() -> Response:
 
 
 @bp.route("/preferences", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@auth.public
 def save_preferences() -> Response:
     from urllib.parse import parse_qs
 

@@ -8,19 +8,26 @@ CORS is open because the site may live on its own domain: nothing here is sent w
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, CORSConfig, Response
 
 from functions.api import http
+from functions.api.auth import RouteAuth
+
+if TYPE_CHECKING:
+    from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
+auth = RouteAuth(bp)
 SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
 MAX_CONTENT_IDS = 50
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @bp.route("/api/me", methods=["GET"], cors=SITE_CORS)
-def me() -> Response:
+@auth.employee_only
+def me(employee: Employee) -> Response:
     """Name, team and this week's, month's and all-time figures and rank of the token's employee."""
     from functions.stats.leaderboard import own_standings
 
@@ -28,19 +35,17 @@ def me() -> Response:
     _, problem = http.query(request, set())
     if problem:
         return problem
-    person, denied = http.employee(request)
-    if denied:
-        return denied
-    standings = own_standings(person.id)
+    standings = own_standings(employee.id)
     body = {
-        "employee": {"name": person.name, "team": person.team, "show_name": person.show_name},
+        "employee": {"name": employee.name, "team": employee.team, "show_name": employee.show_name},
         "standings": {period: standing.public() for period, standing in standings.items()},
     }
     return Response(body=body, status_code=200, headers={"Cache-Control": http.NO_STORE})
 
 
 @bp.route("/api/me/share-links", methods=["GET"], cors=SITE_CORS)
-def my_share_links() -> Response:
+@auth.employee_only
+def my_share_links(employee: Employee) -> Response:
     """Signed share links, per network, for up to 50 items (``content_ids=a,b,c``): one GetItem, then signing."""
     from functions.config import NETWORKS
     from functions.shares.service import share_url
@@ -49,15 +54,12 @@ def my_share_links() -> Response:
     params, problem = http.query(request, {"content_ids"})
     if problem:
         return problem
-    person, denied = http.employee(request)
-    if denied:
-        return denied
     ids = list(dict.fromkeys(i for i in (params.get("content_ids") or "").split(",") if i))
     if not ids or len(ids) > MAX_CONTENT_IDS or not all(_CONTENT_ID.match(i) for i in ids):
         message = f"1 to {MAX_CONTENT_IDS} content ids, separated by commas"
         return http.error(400, "invalid query parameter", {"content_ids": message})
     links = {
-        content_id: {n: share_url(person.id, content_id, n, token_version=person.token_version) for n in NETWORKS}
+        content_id: {n: share_url(employee.id, content_id, n, token_version=employee.token_version) for n in NETWORKS}
         for content_id in ids
     }
     return Response(body={"share_links": links}, status_code=200, headers={"Cache-Control": http.NO_STORE})

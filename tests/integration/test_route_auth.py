@@ -1,0 +1,125 @@
+"""Every registered route declares who may call it, and the declaration is enforced on every method.
+
+Adding a route without ``@auth.admin_only``, ``@auth.employee_only`` or ``@auth.public`` fails here, and so
+does a public route not listed below.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+import app
+from functions.api.auth import declared
+from functions.api.openapi import OPERATIONS
+from tests.conftest import World
+
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/admin"),  # the form itself holds no data; it calls the admin API with the admin's token
+    ("GET", "/{code}"),
+    ("HEAD", "/{code}"),
+    ("GET", "/share/{employee_id}/{content_id}/{network}"),  # signed link, checked by the view
+    ("HEAD", "/share/{employee_id}/{content_id}/{network}"),
+    ("GET", "/api/health"),
+    ("GET", "/api/leaderboard"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/feed"),
+    ("GET", "/api/content/{content_id}"),
+    ("GET", "/media/{name}"),
+    ("GET", "/unsubscribe"),  # signed unsubscribe token, checked by the view
+    ("POST", "/unsubscribe"),
+    ("GET", "/preferences"),  # signed preferences token, checked by the view
+    ("POST", "/preferences"),
+}
+WRONG = {
+    "admin": ["Bearer chorus_adm_wrong", "Basic YWRtaW46YWRtaW4=", "Employee not-a-token"],
+    "employee": ["Employee not-a-token", "Bearer chorus_adm_wrong", "employee"],
+}
+
+
+def routes() -> list[tuple[str, str, Any]]:
+    return sorted(
+        (method, path, entry) for path, methods in app.app.routes.items() for method, entry in methods.items()
+    )
+
+
+def guarded() -> list[tuple[str, str, str]]:
+    return [(m, p, declared(e.view_function) or "") for m, p, e in routes() if (m, p) not in PUBLIC]
+
+
+def concrete(path: str) -> str:
+    """The route's pattern with an id in each placeholder (any id: auth is checked before it is looked up)."""
+    return re.sub(r"\{[^}]+\}", "some-id", path)
+
+
+def call(client: Any, method: str, path: str, authorization: str | None) -> Any:
+    content_type = app.app.routes[path][method].content_types[0]
+    headers = {"Content-Type": content_type, "Accept": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    body = "{}" if method in {"POST", "PUT"} else None
+    return client.http.request(method, concrete(path), headers=headers, body=body)
+
+
+def test_every_route_declares_its_auth_and_only_the_listed_ones_are_public() -> None:
+    declarations = {(m, p): declared(e.view_function) for m, p, e in routes()}
+    assert {route for route, auth in declarations.items() if auth is None} == set()
+    assert {route for route, auth in declarations.items() if auth == "public"} == PUBLIC
+    assert len(guarded()) == 24  # 20 admin and 4 employee (method, path) pairs: none dropped unnoticed
+    assert {auth for *_, auth in guarded()} == {"admin", "employee"}
+
+
+def test_the_api_document_shows_each_route_s_declared_auth() -> None:
+    documented = {(op.method, op.path): op for op in OPERATIONS}
+    for method, path, auth in guarded():
+        op = documented[(method, path)]
+        assert ("admin" if op.admin else "employee" if op.tag == "employees" else "public") == auth, (method, path)
+
+
+@pytest.mark.parametrize(("method", "path", "auth"), guarded())
+def test_no_token_and_a_wrong_token_get_401(client: Any, world: World, method: str, path: str, auth: str) -> None:
+    for authorization in [None, *WRONG[auth]]:
+        response = call(client, method, path, authorization)
+        assert response.status_code == 401, (authorization, response.body)
+        assert response.headers["Content-Type"] == "application/json"
+        assert "Authorization" in response.json_body["fields"], authorization
+        if auth == "admin":
+            assert response.headers["WWW-Authenticate"] == 'Bearer realm="chorus-admin"'
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [(m, p) for m, p, auth in guarded() if auth == "employee"], ids=lambda v: str(v)
+)
+def test_an_employee_route_refuses_a_genuine_token_once_the_employee_has_left_or_it_was_revoked(
+    client: Any, world: World, method: str, path: str
+) -> None:
+    from functions.admin.tokens import AdminTokenStore
+    from functions.directory.tokens import employee_token
+
+    admin = {"Authorization": f"Bearer {AdminTokenStore().create('test')}", "Content-Type": "application/json"}
+    token = employee_token(world.employee_id)
+    assert call(client, method, path, f"Employee {token}").status_code != 401  # the declaration lets it in
+    revoke = f"/api/admin/employees/{world.employee_id}/revoke-tokens"
+    assert client.http.post(revoke, headers=admin, body="{}").status_code == 200
+    assert call(client, method, path, f"Employee {token}").status_code == 401  # version 0 was withdrawn
+
+    fresh = employee_token(world.employee_id, version=1)
+    deactivate = f"/api/admin/employees/{world.employee_id}/deactivate"
+    assert client.http.post(deactivate, headers=admin, body="{}").status_code == 200
+    response = call(client, method, path, f"Employee {fresh}")
+    assert response.status_code == 401
+    assert "Authorization" in response.json_body["fields"]
+
+
+def test_an_admin_token_passes_the_declaration(client: Any, world: World) -> None:
+    """The declaration lets a genuine caller through to the view (which then answers on its own terms)."""
+    from functions.admin.tokens import AdminTokenStore
+
+    admin = f"Bearer {AdminTokenStore().create('test')}"
+    for method, path, auth in guarded():
+        if auth == "admin":
+            response = call(client, method, path, admin)
+            assert response.status_code != 401, (method, path, response.body)
