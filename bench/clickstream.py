@@ -134,6 +134,7 @@ def _write(chosen: list[Click]) -> int:
     their write units are the redirect's PutItems'); returns those write units."""
     from functions import aws
     from functions.config import settings
+    from functions.dynamo import put_all
     from functions.events import Event, event_item, timestamp
     from functions.stats.meter import item_size, write_units
 
@@ -161,10 +162,6 @@ def _write(chosen: list[Click]) -> int:
         )
         item = event_item(event, s.event_ttl_days, click.at.timestamp(), s.event_bucket_seconds, s.event_shards)
         units += write_units(item_size(item))
-        items.append({"PutRequest": {"Item": item}})
-    client = aws.dynamodb()
-    for start in range(0, len(items), 25):
-        request = {s.events_table: items[start : start + 25]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        items.append(item)
+    put_all(aws.dynamodb(), s.events_table, items)
     return units

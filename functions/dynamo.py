@@ -47,3 +47,15 @@ def error_code(exc: BaseException) -> str:
 
 def is_condition_failure(exc: BaseException) -> bool:
     return error_code(exc) == "ConditionalCheckFailedException"
+
+
+def put_all(client: Any, table: str, items: list[dict[str, Any]]) -> int:
+    """Put every item (DynamoDB JSON), 25 per BatchWriteItem, until none is left unprocessed; returns how many.
+
+    For loading data in bulk (a local snapshot, benchmark fixtures): it retries without pausing, so it is not
+    for a request path, where a throttled table deserves a back-off (see directory/store.py)."""
+    for start in range(0, len(items), 25):
+        request = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+        while request:
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    return len(items)

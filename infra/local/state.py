@@ -136,14 +136,9 @@ class LocalState:
         if not self.exists:
             return 0
         snapshot = json.loads(self.snapshot_file.read_text())
-        restored = 0
-        for table, items in snapshot.items():
-            for start in range(0, len(items), 25):
-                request = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
-                while request:
-                    request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                restored += len(items[start : start + 25])
-        return restored
+        from functions.dynamo import put_all
+
+        return sum(put_all(dynamodb, table, items) for table, items in snapshot.items())
 
 
 def _write_atomically(path: Path, content: str | bytes) -> None:

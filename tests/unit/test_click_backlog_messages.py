@@ -24,7 +24,7 @@ CLICK = Event(
     device="mobile",
     method="GET",
 )
-KEY = {"pk": {"S": "C#Ab3dEf9H"}, "sk": {"S": "2026-11-23T08:05:37.123Z#0a1b2c3d"}}
+KEY = {"pk": {"S": "T#2026-11-23T08:05:00Z#3"}, "sk": {"S": "2026-11-23T08:05:37.123Z#0a1b2c3d"}}  # the log key
 
 
 def test_a_queued_click_comes_back_whole_with_the_key_its_write_used_and_stays_small() -> None:
