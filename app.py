@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Chalice, Cron, Response
 from chalice.app import Request
 
 from functions import observability
 from functions.api import content_routes, directory_routes, http, inbox_routes, mail_routes, me_routes
-from functions.api.auth import RouteAuth
+from functions.api.operations import Operations
 from functions.links import redirect
 
+if TYPE_CHECKING:
+    from functions.api.schemas import LeaderboardQuery, ShareLinksIn
+
 app = Chalice(app_name="chorus")
-auth = RouteAuth(app)
+api = Operations(app)
 app.api.binary_types.append("image/webp")
 app.register_blueprint(content_routes.bp)
 app.register_blueprint(directory_routes.bp)
@@ -65,7 +68,18 @@ def guard(event: Any, get_response: Any) -> Response:
 
 
 @app.route("/{code}", methods=["GET", "HEAD"])
-@auth.public
+@api.public(
+    {
+        "GET": "Follow a short link: 302 to the destination with UTM tags; the click is counted",
+        "HEAD": "Follow a short link without a body (counted as a scanner, never a person)",
+    },
+    tag="links",
+    path="CodePath",
+    status=302,
+    errors=(404, 503),
+    produces="text/html",
+    page=True,
+)
 def follow_short_link(code: str) -> Response:
     request = _request()
     source_ip = (request.context.get("identity") or {}).get("sourceIp")
@@ -93,7 +107,20 @@ def follow_short_link(code: str) -> Response:
 
 
 @app.route("/share/{employee_id}/{content_id}/{network}", methods=["GET", "HEAD"])
-@auth.public
+@api.public(
+    {
+        "GET": "Share as an employee through a signed link: 302 to the network's intent; the share is recorded "
+        "only for a person's browser (previews, scanners and bots are redirected, not counted)",
+        "HEAD": "Share link without a body: redirected, never recorded (link checkers and scanners probe)",
+    },
+    tag="links",
+    path="SharePath",
+    query="ShareQuery",
+    status=302,
+    errors=(403, 404),
+    produces="text/html",
+    page=True,
+)
 def share(employee_id: str, content_id: str, network: str) -> Response:
     from functions.pages import error_page
     from functions.shares import service
@@ -125,7 +152,7 @@ def share(employee_id: str, content_id: str, network: str) -> Response:
 
 
 @app.route("/", methods=["GET"])
-@auth.public
+@api.public("What to open (HTML)", tag="site", produces="text/html", page=True)
 def home() -> Response:
     from functions.pages import render
 
@@ -133,7 +160,7 @@ def home() -> Response:
 
 
 @app.route("/admin", methods=["GET"])
-@auth.public
+@api.public("The admin form (HTML)", tag="site", produces="text/html", page=True)
 def admin_page() -> Response:
     """The admin form; it holds no data itself and talks to the admin API with the admin's token."""
     from functions.content.images import upload_origin
@@ -148,59 +175,77 @@ def admin_page() -> Response:
 
 
 @app.route("/api/health", methods=["GET"])
-@auth.public
+@api.public("Health check", tag="meta", response="HealthOut")
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @app.route("/api/leaderboard", methods=["GET"])
-@auth.public
-def get_leaderboard() -> Response:
+@api.public(
+    "Top employees by points for a period, overall or in one team",
+    tag="leaderboards",
+    query="LeaderboardQuery",
+    response="LeaderboardOut",
+    cache="public, max-age=5",
+)
+def get_leaderboard(query: LeaderboardQuery) -> dict[str, Any] | Response:
     from functions.stats.leaderboard import LeaderboardQueryError, leaderboard
 
-    params, problem = http.query(_request(), {"period", "team", "limit"})
-    if problem:
-        return problem
-    period = params.get("period", "week")
     try:
-        standings = leaderboard(period, params.get("team"), http.whole_number(params, "limit", 10))
+        standings = leaderboard(query.period, query.team, query.limit)
     except LeaderboardQueryError as exc:
         return http.error(400, "invalid query parameter", {exc.field: str(exc)})
-    except ValueError as exc:
-        return http.error(400, "invalid query parameter", {"limit": str(exc)})
-    body = {"period": period, "team": params.get("team"), "entries": [s.public() for s in standings]}
-    return Response(body=body, status_code=200, headers={"Cache-Control": "public, max-age=5"})
+    return {"period": query.period, "team": query.team, "entries": [s.public() for s in standings]}
 
 
 # --- admin API ---------------------------------------------------------------------------------
 
 
 @app.route("/api/admin/share-links", methods=["POST"])
-@auth.admin_only
-def create_share_links(actor: str) -> Response:
+@api.admin_only(
+    "Signed share links of an employee for an item, per network",
+    tag="admin",
+    body="ShareLinksIn",
+    response="ShareLinksOut",
+    status=201,
+    errors=(404,),
+)
+def create_share_links(body: ShareLinksIn, actor: str) -> dict[str, Any] | Response:
     """Signed share URLs, one per network, for an employee and a content item."""
-    from functions.api.schemas import ShareLinksIn
     from functions.config import NETWORKS
     from functions.directory.store import EmployeeStore
     from functions.shares.service import share_url
 
-    body, problem = http.body(_request(), ShareLinksIn)
-    if problem:
-        return problem
     person = EmployeeStore().get(body.employee_id)  # links carry their token version
     if person is None:
         return http.error(404, "no such employee", {"employee_id": "is not in the directory"})
     version = person.token_version
     links = {n: share_url(person.id, body.content_id, n, token_version=version) for n in NETWORKS}
-    return http.json_response(201, {"share_links": links})
+    return {"share_links": links}
 
 
 @app.route("/api/openapi.json", methods=["GET"])
-@auth.public
-def openapi() -> Response:
+@api.public("This document (OpenAPI 3.1), built from the routes' declarations", tag="meta")
+def openapi() -> dict[str, Any]:
     from functions.api.openapi import document
 
-    return http.json_response(200, document())
+    return document(app.routes)
+
+
+@app.route("/api/docs", methods=["GET"])
+@api.public("This document for people: Redoc, served from the repository", tag="meta", produces="text/html", page=True)
+def api_docs() -> Response:
+    from functions.api.openapi import docs_page
+
+    return docs_page()
+
+
+@app.route("/api/docs/redoc.standalone.js", methods=["GET"])
+@api.public("The API page's script (Redoc 2.5.1, MIT)", tag="meta", produces="text/javascript", page=True)
+def api_docs_script() -> Response:
+    from functions.api.openapi import docs_script
+
+    return docs_script()
 
 
 # --- schedules ------------------------------------------------------------------------------------

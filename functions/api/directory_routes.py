@@ -3,70 +3,84 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from functions.api import http
-from functions.api.auth import RouteAuth
+from functions.api.operations import Operations
 
 if TYPE_CHECKING:
+    from functions.api.schemas import DeactivateIn, ImportQuery, NameVisibilityIn
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
-auth = RouteAuth(bp)
+api = Operations(bp)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 _VIEW = ("id", "email", "name", "team", "active", "show_name", "keep_on_leaderboard", "token_version")
 
 
 @bp.route("/api/admin/employees/import", methods=["POST"], content_types=["text/csv", "application/json"])
-@auth.admin_only
-def import_employees(actor: str) -> Response:
+@api.admin_only(
+    "Import the employee directory from CSV (the body; Content-Type: text/csv); a per-row report",
+    tag="admin",
+    query="ImportQuery",
+    accepts="text/csv",
+    response="EmployeeImportOut",
+    answers={503: "EmployeeImportOut"},  # interrupted: what was written, to import again
+)
+def import_employees(query: ImportQuery, actor: str) -> dict[str, Any] | Response:
     """The body is the CSV itself (Content-Type: text/csv); ?mode=valid_rows (default) or all_or_nothing."""
     from functions.directory.csv_import import DirectoryFileError
     from functions.directory.service import ImportInterruptedError, ImportModeError, import_employees
 
-    request = bp.current_request
-    params, problem = http.query(request, {"mode"})
-    if problem:
-        return problem
-    raw = request.raw_body or b""
+    raw = bp.current_request.raw_body or b""
     if len(raw) > MAX_CSV_BYTES:
         return http.error(413, "file too large", {"body": f"must be at most {MAX_CSV_BYTES} bytes"})
     try:
-        report = import_employees(raw, params.get("mode", "valid_rows"))
+        report = import_employees(raw, query.mode)
     except ImportModeError as exc:
         return http.error(400, "invalid query parameter", {"mode": str(exc)})
     except DirectoryFileError as exc:
         return http.error(400, "the file cannot be imported", {"body": str(exc)})
     except ImportInterruptedError as exc:
         return http.json_response(503, exc.report.public())
-    return http.json_response(200, report.public())
+    return report.public()
 
 
 @bp.route("/api/admin/employees/{employee_id}/deactivate", methods=["POST"])
-@auth.admin_only
-def deactivate(employee_id: str, actor: str) -> Response:
-    from functions.api.schemas import DeactivateIn
+@api.admin_only(
+    "Offboard an employee: no more digests or attribution; history kept",
+    tag="admin",
+    path="EmployeePath",
+    body="DeactivateIn",
+    response="EmployeeOut",
+    errors=(404,),
+)
+def deactivate(employee_id: str, body: DeactivateIn, actor: str) -> dict[str, Any] | Response:
     from functions.directory.service import deactivate_employee
 
-    body, problem = http.body(bp.current_request, DeactivateIn)
-    if problem:
-        return problem
     return _employee_change(deactivate_employee, employee_id, keep_on_leaderboard=body.keep_on_leaderboard)
 
 
 @bp.route("/api/admin/employees/{employee_id}/reactivate", methods=["POST"])
-@auth.admin_only
-def reactivate(employee_id: str, actor: str) -> Response:
+@api.admin_only("Bring an employee back", tag="admin", path="EmployeePath", response="EmployeeOut", errors=(404,))
+def reactivate(employee_id: str, actor: str) -> dict[str, Any] | Response:
     from functions.directory.service import reactivate_employee
 
     return _employee_change(reactivate_employee, employee_id)
 
 
 @bp.route("/api/admin/employees/{employee_id}/revoke-tokens", methods=["POST"])
-@auth.admin_only
-def revoke_tokens(employee_id: str, actor: str) -> Response:
+@api.admin_only(
+    "Withdraw the employee's site token, preferences and share links issued so far (token_version + 1); "
+    "their unsubscribe links keep working and the next digest brings new links",
+    tag="admin",
+    path="EmployeePath",
+    response="EmployeeOut",
+    errors=(404,),
+)
+def revoke_tokens(employee_id: str, actor: str) -> dict[str, Any] | Response:
     """Withdraw the employee's site token, preferences and share links issued so far (not their unsubscribe links)."""
     from functions.directory.service import revoke_employee_tokens
 
@@ -74,23 +88,24 @@ def revoke_tokens(employee_id: str, actor: str) -> Response:
 
 
 @bp.route("/api/me/name-visibility", methods=["PUT"])
-@auth.employee_only
-def name_visibility(employee: Employee) -> Response:
-    """An employee shows or hides their name on leaderboards (Authorization: Employee <token>)."""
-    from functions.api.schemas import NameVisibilityIn
+@api.employee_only(
+    "An employee shows or hides their name on leaderboards (Authorization: Employee <token>)",
+    tag="employees",
+    body="NameVisibilityIn",
+    response="EmployeeOut",
+    errors=(404,),
+)
+def name_visibility(body: NameVisibilityIn, employee: Employee) -> dict[str, Any] | Response:
     from functions.directory.service import set_name_visibility
 
-    body, problem = http.body(bp.current_request, NameVisibilityIn)
-    if problem:
-        return problem
     return _employee_change(set_name_visibility, employee.id, show_name=body.show_name)
 
 
-def _employee_change(change: Callable[..., Employee], employee_id: str, **options: object) -> Response:
+def _employee_change(change: Callable[..., Employee], employee_id: str, **options: object) -> dict[str, Any] | Response:
     from functions.directory.model import EmployeeNotFoundError
 
     try:
         person = change(employee_id, **options)
     except EmployeeNotFoundError:
         return http.error(404, "no such employee", {"employee_id": "is not in the directory"})
-    return http.json_response(200, {key: getattr(person, key) for key in _VIEW})
+    return {key: getattr(person, key) for key in _VIEW}

@@ -76,23 +76,6 @@ def body(request: Any, model: Any) -> tuple[Any, Response | None]:
         return None, error(exc.status, str(exc), exc.fields)
 
 
-def query(request: Any, allowed: set[str]) -> tuple[dict[str, str], Response | None]:
-    params = dict(request.query_params or {})
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        return params, error(400, "unknown query parameter", dict.fromkeys(unknown, "is not a known parameter"))
-    return params, None
-
-
-def whole_number(params: dict[str, str], name: str, default: int) -> int:
-    text = params.get(name)
-    if text is None:
-        return default
-    if not text.isdigit() or len(text) > 6:
-        raise ValueError(f"{name} must be a whole number")
-    return int(text)
-
-
 def cacheable(request: Any, payload_body: Any, max_age: int) -> Response:
     """A JSON body with an ETag; a matching If-None-Match gets 304 Not Modified with no body."""
     payload = json.dumps(payload_body, separators=(",", ":"), sort_keys=True, ensure_ascii=False)

@@ -9,28 +9,37 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from functions.api import http
-from functions.api.auth import RouteAuth
+from functions.api.operations import Operations
 
 if TYPE_CHECKING:
+    from functions.api.schemas import ApproveIn, FeedSourceIn, RejectIn, SuggestionIn, SuggestionsQuery
     from functions.content.feed_sources import FeedSource
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
-auth = RouteAuth(bp)
+api = Operations(bp)
 
 
-@bp.route("/api/admin/feed-sources", methods=["GET", "POST"])
-@auth.admin_only
-def feed_sources(actor: str) -> Response:
-    from functions.api.schemas import FeedSourceIn
+@bp.route("/api/admin/feed-sources", methods=["GET"])
+@api.admin_only("Registered RSS/Atom feeds and how their last pull went", tag="admin", response="FeedSourcesOut")
+def feed_sources(actor: str) -> dict[str, Any]:
     from functions.content import feed_sources as feeds
 
-    request = bp.current_request
-    if request.method == "GET":
-        return http.json_response(200, {"sources": [_source_view(s) for s in feeds.list_feed_sources()]})
-    body, problem = http.body(request, FeedSourceIn)
-    if problem:
-        return problem
+    return {"sources": [_source_view(s) for s in feeds.list_feed_sources()]}
+
+
+@bp.route("/api/admin/feed-sources", methods=["POST"])
+@api.admin_only(
+    "Register an RSS/Atom feed (pulled hourly into drafts)",
+    tag="admin",
+    body="FeedSourceIn",
+    response="FeedSourceOut",
+    status=201,
+    errors=(409,),
+)
+def add_feed_source(body: FeedSourceIn, actor: str) -> dict[str, Any] | Response:
+    from functions.content import feed_sources as feeds
+
     try:
         source = feeds.add_feed_source(
             body.url, language=body.language, topics=tuple(body.topics), kind=body.kind, added_by=actor
@@ -39,11 +48,11 @@ def feed_sources(actor: str) -> Response:
         return http.error(400, "invalid feed source", exc.fields)
     except feeds.FeedSourceExistsError:
         return http.error(409, "this feed is already registered", {"url": "is already registered"})
-    return http.json_response(201, _source_view(source))
+    return _source_view(source)
 
 
 @bp.route("/api/admin/feed-sources/{source_id}", methods=["DELETE"])
-@auth.admin_only
+@api.admin_only("Stop pulling a feed", tag="admin", path="FeedSourcePath", status=204, errors=(404,))
 def remove_feed_source(source_id: str, actor: str) -> Response:
     from functions.content import feed_sources as feeds
 
@@ -55,80 +64,85 @@ def remove_feed_source(source_id: str, actor: str) -> Response:
 
 
 @bp.route("/api/admin/feed-sources/pull", methods=["POST"])
-@auth.admin_only
-def pull_now(actor: str) -> Response:
+@api.admin_only(
+    "Queue a pull of every feed now (results appear on each source)", tag="admin", response="PullQueuedOut", status=202
+)
+def pull_now(actor: str) -> dict[str, Any]:
     """Queue a pull of every feed now (the schedule does it hourly); each source shows its result when done."""
     from functions.content.feed_pulls import enqueue_pulls
 
-    return http.json_response(202, {"queued": enqueue_pulls()})
+    return {"queued": enqueue_pulls()}
 
 
 @bp.route("/api/suggestions", methods=["POST"])
-@auth.employee_only
-def suggest(employee: Employee) -> Response:
+@api.employee_only(
+    "An employee suggests a page for the library (Authorization: Employee <token>)",
+    tag="employees",
+    body="SuggestionIn",
+    response="SuggestionOut",
+    status=201,
+    errors=(409,),
+)
+def suggest(body: SuggestionIn, employee: Employee) -> dict[str, Any] | Response:
     """An employee suggests a URL (Authorization: Employee <token>, from their digest link)."""
-    from functions.api.schemas import SuggestionIn
     from functions.content import suggestions
 
-    body, problem = http.body(bp.current_request, SuggestionIn)
-    if problem:
-        return problem
     try:
         suggestion = suggestions.suggest(employee.id, body.url, body.comment)
     except suggestions.SuggestionValidationError as exc:
         return http.error(400, "invalid suggestion", exc.fields)
     except suggestions.DuplicateSuggestionError:
         return http.error(409, "you already suggested this page", {"url": "is already suggested"})
-    return http.json_response(201, asdict(suggestion))
+    return asdict(suggestion)
 
 
 @bp.route("/api/admin/suggestions", methods=["GET"])
-@auth.admin_only
-def moderation_queue(actor: str) -> Response:
+@api.admin_only(
+    "The moderation queue, oldest first", tag="admin", query="SuggestionsQuery", response="SuggestionPageOut"
+)
+def moderation_queue(query: SuggestionsQuery, actor: str) -> dict[str, Any] | Response:
     from functions.content import suggestions
 
-    request = bp.current_request
-    params, problem = http.query(request, {"limit", "cursor"})
-    if problem:
-        return problem
     try:
-        limit = http.whole_number(params, "limit", 20)
-        items, cursor = suggestions.moderation_queue(limit, params.get("cursor"))
+        items, cursor = suggestions.moderation_queue(query.limit, query.cursor)
     except suggestions.InvalidCursorError as exc:
         return http.error(400, "invalid query parameter", {"cursor": str(exc)})
-    except ValueError as exc:
-        return http.error(400, "invalid query parameter", {"limit": str(exc)})
-    return http.json_response(200, {"items": [asdict(s) for s in items], "next_cursor": cursor})
+    return {"items": [asdict(s) for s in items], "next_cursor": cursor}
 
 
 @bp.route("/api/admin/suggestions/{suggestion_id}/approve", methods=["POST"])
-@auth.admin_only
-def approve(suggestion_id: str, actor: str) -> Response:
-    from functions.api.schemas import ApproveIn
+@api.admin_only(
+    "Approve: the page becomes a draft or a published item",
+    tag="admin",
+    path="SuggestionPath",
+    body="ApproveIn",
+    response="ContentOut",
+    errors=(404, 409),
+)
+def approve(suggestion_id: str, body: ApproveIn, actor: str) -> dict[str, Any] | Response:
     from functions.api.views import content_view
 
-    body, problem = http.body(bp.current_request, ApproveIn)
-    if problem:
-        return problem
     options = body.model_dump()
     options["topics"] = tuple(options["topics"])
     return _decide("approve", suggestion_id, actor, options, view=content_view)
 
 
 @bp.route("/api/admin/suggestions/{suggestion_id}/reject", methods=["POST"])
-@auth.admin_only
-def reject(suggestion_id: str, actor: str) -> Response:
-    from functions.api.schemas import RejectIn
-
-    body, problem = http.body(bp.current_request, RejectIn)
-    if problem:
-        return problem
+@api.admin_only(
+    "Reject with a note",
+    tag="admin",
+    path="SuggestionPath",
+    body="RejectIn",
+    response="SuggestionOut",
+    errors=(404, 409),
+)
+def reject(suggestion_id: str, body: RejectIn, actor: str) -> dict[str, Any] | Response:
     return _decide("reject", suggestion_id, actor, {"note": body.note}, view=asdict)
 
 
 def _decide(
     action: str, suggestion_id: str, actor: str, options: dict[str, Any], view: Callable[[Any], dict[str, Any]]
-) -> Response:
+) -> dict[str, Any] | Response:
     from functions.content import suggestions
     from functions.content.model import ContentValidationError
 
@@ -140,7 +154,7 @@ def _decide(
         return http.error(409, "this suggestion was already decided", {"suggestion_id": "is already decided"})
     except (suggestions.SuggestionValidationError, ContentValidationError) as exc:
         return http.error(400, "invalid decision", exc.fields)
-    return http.json_response(200, view(result))
+    return view(result)
 
 
 def _source_view(source: FeedSource) -> dict[str, Any]:

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from functions.api import http
-from functions.api.auth import RouteAuth
+from functions.api.operations import Operations
 from functions.i18n import LANGUAGE_NAMES
 
 if TYPE_CHECKING:
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
-auth = RouteAuth(bp)
+api = Operations(bp)
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/json"]
 MAX_FORM = 10_000  # bytes: the preferences form is a few hundred
 LANGUAGES = tuple(LANGUAGE_NAMES.items())  # each in itself
@@ -32,7 +32,15 @@ _PAGE_HEADERS = {
 
 
 @bp.route("/unsubscribe", methods=["POST"], content_types=FORM_TYPES)
-@auth.public
+@api.public(
+    "RFC 8058 one-click unsubscribe from digests (body List-Unsubscribe=One-Click; the signed token "
+    "from the List-Unsubscribe header)",
+    tag="digests",
+    query="TokenQuery",
+    errors=(403, 404),
+    produces="text/plain",
+    page=True,
+)
 def unsubscribe_one_click() -> Response:
     # The body (List-Unsubscribe=One-Click, urlencoded or multipart) is not read: the signed token alone
     # decides, so a mail provider that sends something slightly different still unsubscribes its user.
@@ -54,7 +62,14 @@ def unsubscribe_one_click() -> Response:
 
 
 @bp.route("/unsubscribe", methods=["GET"])
-@auth.public
+@api.public(
+    "A page asking to confirm unsubscribing (a GET never unsubscribes: mail scanners open links)",
+    tag="digests",
+    query="TokenQuery",
+    errors=(403, 404),
+    produces="text/html",
+    page=True,
+)
 def unsubscribe_page() -> Response:
     from functions.digest.preferences import employee_from_unsubscribe_token
     from functions.signing import SignatureError
@@ -70,7 +85,14 @@ def unsubscribe_page() -> Response:
 
 
 @bp.route("/preferences", methods=["GET"])
-@auth.public
+@api.public(
+    "The employee's digest preferences page (cadence, weekday, language, topics, unsubscribe)",
+    tag="digests",
+    query="PreferencesQuery",
+    errors=(403, 404),
+    produces="text/html",
+    page=True,
+)
 def preferences_page() -> Response:
     token = http.query_param(bp.current_request, "token") or ""
     employee, problem = _preferences_employee(token)
@@ -80,7 +102,15 @@ def preferences_page() -> Response:
 
 
 @bp.route("/preferences", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
-@auth.public
+@api.public(
+    "Save the preferences form (application/x-www-form-urlencoded: token, cadence, weekday, language, "
+    "topics (repeated), other_topics; action=unsubscribe turns digests off whatever the rest holds)",
+    tag="digests",
+    accepts="application/x-www-form-urlencoded",
+    errors=(400, 403, 404, 413),
+    produces="text/html",
+    page=True,
+)
 def save_preferences() -> Response:
     from urllib.parse import parse_qs
 

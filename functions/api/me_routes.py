@@ -8,53 +8,56 @@ CORS is open because the site may live on its own domain: nothing here is sent w
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, CORSConfig, Response
 
 from functions.api import http
-from functions.api.auth import RouteAuth
+from functions.api.operations import Operations
 
 if TYPE_CHECKING:
+    from functions.api.schemas import MyShareLinksQuery
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
-auth = RouteAuth(bp)
+api = Operations(bp)
 SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
 MAX_CONTENT_IDS = 50
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @bp.route("/api/me", methods=["GET"], cors=SITE_CORS)
-@auth.employee_only
-def me(employee: Employee) -> Response:
+@api.employee_only(
+    "The token's employee: name, team, and figures and rank this week, month and all time",
+    tag="employees",
+    response="MeOut",
+    cache=http.NO_STORE,
+)
+def me(employee: Employee) -> dict[str, Any]:
     """Name, team and this week's, month's and all-time figures and rank of the token's employee."""
     from functions.stats.leaderboard import own_standings
 
-    request = bp.current_request
-    _, problem = http.query(request, set())
-    if problem:
-        return problem
     standings = own_standings(employee.id)
-    body = {
+    return {
         "employee": {"name": employee.name, "team": employee.team, "show_name": employee.show_name},
         "standings": {period: standing.public() for period, standing in standings.items()},
     }
-    return Response(body=body, status_code=200, headers={"Cache-Control": http.NO_STORE})
 
 
 @bp.route("/api/me/share-links", methods=["GET"], cors=SITE_CORS)
-@auth.employee_only
-def my_share_links(employee: Employee) -> Response:
+@api.employee_only(
+    "The employee's signed share links, per network, for up to 50 items (the static site's buttons)",
+    tag="employees",
+    query="MyShareLinksQuery",
+    response="MyShareLinksOut",
+    cache=http.NO_STORE,
+)
+def my_share_links(query: MyShareLinksQuery, employee: Employee) -> dict[str, Any] | Response:
     """Signed share links, per network, for up to 50 items (``content_ids=a,b,c``): one GetItem, then signing."""
     from functions.config import NETWORKS
     from functions.shares.service import share_url
 
-    request = bp.current_request
-    params, problem = http.query(request, {"content_ids"})
-    if problem:
-        return problem
-    ids = list(dict.fromkeys(i for i in (params.get("content_ids") or "").split(",") if i))
+    ids = list(dict.fromkeys(i for i in query.content_ids.split(",") if i))
     if not ids or len(ids) > MAX_CONTENT_IDS or not all(_CONTENT_ID.match(i) for i in ids):
         message = f"1 to {MAX_CONTENT_IDS} content ids, separated by commas"
         return http.error(400, "invalid query parameter", {"content_ids": message})
@@ -62,4 +65,4 @@ def my_share_links(employee: Employee) -> Response:
         content_id: {n: share_url(employee.id, content_id, n, token_version=employee.token_version) for n in NETWORKS}
         for content_id in ids
     }
-    return Response(body={"share_links": links}, status_code=200, headers={"Cache-Control": http.NO_STORE})
+    return {"share_links": links}

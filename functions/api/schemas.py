@@ -1,4 +1,8 @@
-"""Request and response bodies. The same models validate requests and generate /api/openapi.json."""
+"""Request and response shapes: bodies, query and path parameters, answers.
+
+The same models validate requests, check every answer (functions/api/operations.py) and generate
+/api/openapi.json. Answers (``Out``) refuse fields they do not name, so the contract cannot lag a handler.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,36 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ErrorOut(BaseModel):
+class Out(BaseModel):
+    """An answer's shape: a field a handler adds and the model does not name fails the contract check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Query(BaseModel):
+    """A query string's parameters (each a string in the URL; the last one when repeated)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Path(BaseModel):
+    """A route's path parameters (an id over 256 characters is refused before any view: http.guard)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _id(description: str) -> Any:
+    return Field(min_length=1, max_length=256, description=description)
+
+
+def _limit(default: int, most: int) -> Any:
+    return Field(default, ge=1, le=most, description=f"1 to {most} (default {default})")
+
+
+_CURSOR = "The next_cursor of the previous page"
+
+
+class ErrorOut(Out):
     error: str = Field(description="What was wrong, in one sentence")
     fields: dict[str, str] = Field(description="Each offending field (or parameter) and what was wrong with it")
 
@@ -126,7 +159,7 @@ class ContentUpdate(Strict):
         return value
 
 
-class ContentOut(BaseModel):
+class ContentOut(Out):
     id: str
     url: str
     title: str
@@ -148,7 +181,7 @@ class ContentOut(BaseModel):
     updated_by: str
 
 
-class PublicContentOut(BaseModel):
+class PublicContentOut(Out):
     id: str
     url: str
     title: str
@@ -164,12 +197,12 @@ class PublicContentOut(BaseModel):
     publish_end: str | None
 
 
-class ContentPageOut(BaseModel):
+class ContentPageOut(Out):
     items: list[ContentOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last")
 
 
-class FeedOut(BaseModel):
+class FeedOut(Out):
     items: list[PublicContentOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last")
 
@@ -180,7 +213,7 @@ class ImportUrlIn(Strict):
     url: StrictStr = Field(max_length=2048)
 
 
-class ImportedPageOut(BaseModel):
+class ImportedPageOut(Out):
     url: str
     title: str | None
     summary: str | None
@@ -198,11 +231,11 @@ class ShareLinksIn(Strict):
     content_id: StrictStr = Field(min_length=1, max_length=100)
 
 
-class ShareLinksOut(BaseModel):
+class ShareLinksOut(Out):
     share_links: dict[Network, str]
 
 
-class LeaderboardEntryOut(BaseModel):
+class LeaderboardEntryOut(Out):
     rank: int
     employee: str
     team: str
@@ -212,13 +245,13 @@ class LeaderboardEntryOut(BaseModel):
     points: int
 
 
-class LeaderboardOut(BaseModel):
+class LeaderboardOut(Out):
     period: Literal["week", "month", "all"]
     team: str | None
     entries: list[LeaderboardEntryOut]
 
 
-class OwnStandingOut(BaseModel):
+class OwnStandingOut(Out):
     rank: int | None = Field(description="Overall place; null before the first point in the period")
     rank_is_floor: bool = Field(description="True: at least this place (the count stops at 1,000)")
     team_rank: int | None = Field(description="Place within the team the points were earned in")
@@ -228,26 +261,26 @@ class OwnStandingOut(BaseModel):
     points: int
 
 
-class MeEmployeeOut(BaseModel):
+class MeEmployeeOut(Out):
     name: str
     team: str
     show_name: bool
 
 
-class MeOut(BaseModel):
+class MeOut(Out):
     employee: MeEmployeeOut
     standings: dict[Literal["week", "month", "all"], OwnStandingOut]
 
 
-class MyShareLinksOut(BaseModel):
+class MyShareLinksOut(Out):
     share_links: dict[str, dict[Network, str]] = Field(description="content id -> network -> signed share URL")
 
 
-class HealthOut(BaseModel):
+class HealthOut(Out):
     status: Literal["ok"]
 
 
-class EmployeeImportOut(BaseModel):
+class EmployeeImportOut(Out):
     mode: Literal["valid_rows", "all_or_nothing"]
     applied: bool = Field(description="True when every valid row that needed writing was written")
     created: int
@@ -270,7 +303,7 @@ class DeactivateIn(Strict):
     keep_on_leaderboard: StrictBool = Field(False, description="Keep the leaver on leaderboards")
 
 
-class EmployeeOut(BaseModel):
+class EmployeeOut(Out):
     id: str
     email: str
     name: str
@@ -300,7 +333,7 @@ class FeedSourceIn(Strict):
     kind: Kind = "third_party"
 
 
-class FeedSourceOut(BaseModel):
+class FeedSourceOut(Out):
     id: str
     url: str
     language: str
@@ -314,11 +347,11 @@ class FeedSourceOut(BaseModel):
     items_created: int
 
 
-class FeedSourcesOut(BaseModel):
+class FeedSourcesOut(Out):
     sources: list[FeedSourceOut]
 
 
-class PullQueuedOut(BaseModel):
+class PullQueuedOut(Out):
     queued: int  # feed sources queued for a pull; each records last_pulled_at / last_error when done
 
 
@@ -335,7 +368,7 @@ class SuggestionIn(Strict):
     comment: StrictStr = Field("", max_length=500)
 
 
-class SuggestionOut(BaseModel):
+class SuggestionOut(Out):
     id: str
     employee_id: str
     url: str
@@ -348,7 +381,7 @@ class SuggestionOut(BaseModel):
     note: str | None
 
 
-class SuggestionPageOut(BaseModel):
+class SuggestionPageOut(Out):
     items: list[SuggestionOut]
     next_cursor: str | None
 
@@ -381,7 +414,7 @@ class ImageUploadIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{"content_type": "image/png", "size": 48213}]})
 
 
-class ImageUploadOut(BaseModel):
+class ImageUploadOut(Out):
     upload_id: str = Field(description="Complete the upload with it once the file is sent")
     url: str = Field(description="POST the file here as multipart/form-data: the fields first, then the file")
     fields: dict[str, str] = Field(description="Form fields to send before the file (named `file`)")
@@ -389,7 +422,96 @@ class ImageUploadOut(BaseModel):
     expires_at: int = Field(description="Unix time after which S3 refuses the form")
 
 
-class ImageOut(BaseModel):
+class ImageOut(Out):
     image_url: str = Field(description="Use as a content item's image_url (served by the site, /media/…)")
     content_type: str
     size: int
+
+
+# --- query and path parameters ------------------------------------------------------------------------
+
+
+class LeaderboardQuery(Query):
+    period: Literal["week", "month", "all"] = Field("week", description="week (default), month or all")
+    team: StrictStr | None = Field(None, min_length=1, max_length=100, description="Only this team")
+    limit: int = _limit(10, 100)
+
+
+class FeedQuery(Query):
+    lang: Language | None = Field(None, description="Only items in this language")
+    topic: StrictStr | None = Field(None, max_length=100, description="Only items with this topic")
+    limit: int = _limit(20, 50)
+    cursor: StrictStr | None = Field(None, max_length=2048, description=_CURSOR)
+
+
+class LibraryQuery(Query):
+    status: Status = Field("published", description="draft, scheduled, published (default), expired or archived")
+    limit: int = _limit(20, 50)
+    cursor: StrictStr | None = Field(None, max_length=2048, description=_CURSOR)
+
+
+class SuggestionsQuery(Query):
+    limit: int = _limit(20, 100)
+    cursor: StrictStr | None = Field(None, max_length=2048, description=_CURSOR)
+
+
+class ImportQuery(Query):
+    mode: Literal["valid_rows", "all_or_nothing"] = Field(
+        "valid_rows",
+        description="valid_rows (default: apply valid rows, report the rest) or "
+        "all_or_nothing (write nothing if any row is invalid)",
+    )
+
+
+class MyShareLinksQuery(Query):
+    content_ids: StrictStr = Field(max_length=50 * 65, description="Content ids separated by commas (1 to 50)")
+
+
+class ShareQuery(Query):
+    exp: StrictStr = Field(description="Expiry (Unix seconds), signed")
+    sig: StrictStr = Field(description="HMAC signature")
+    v: StrictStr | None = Field(
+        None, description="The employee's token version, signed (absent at 0); a revoked one gets 403"
+    )
+
+
+class TokenQuery(Query):
+    token: StrictStr = Field(description="The signed token the digest's link carries")
+
+
+class PreferencesQuery(Query):
+    token: StrictStr = Field(description="The digest's 7-day preferences token (not the employee token)")
+
+
+class CodePath(Path):
+    code: StrictStr = _id("The short code")
+
+
+class SharePath(Path):
+    employee_id: StrictStr = _id("Employee id")
+    content_id: StrictStr = _id("Content item id")
+    network: StrictStr = _id("linkedin, x, facebook, whatsapp or email")
+
+
+class ContentPath(Path):
+    content_id: StrictStr = _id("The content item's id")
+
+
+class EmployeePath(Path):
+    employee_id: StrictStr = _id("The employee's id")
+
+
+class SuggestionPath(Path):
+    suggestion_id: StrictStr = _id("The suggestion's id")
+
+
+class FeedSourcePath(Path):
+    source_id: StrictStr = _id("Feed source id")
+
+
+class UploadPath(Path):
+    upload_id: StrictStr = _id("The upload_id the upload started with")
+
+
+class MediaPath(Path):
+    name: StrictStr = _id("The image's name")

@@ -13,8 +13,10 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from functions.api import http
+from functions.api.operations import Operations
 
 bp = Blueprint(__name__)
+api = Operations(bp)
 # Set by the runner: sends the digests (due ones, or everyone's) and returns what happened.
 send_digests_now: Callable[[bool], dict[str, Any]] | None = None
 # Set by the runner: rebuilds the static site now (as the 10-minute schedule would) and reports.
@@ -49,6 +51,7 @@ def _page(title: str, body: str) -> Response:
 
 
 @bp.route("/dev/outbox", methods=["GET"])
+@api.local_only("The mail sent locally, newest first")
 def outbox_list() -> Response:
     rows = []
     for name in outbox.names():
@@ -70,6 +73,7 @@ def outbox_list() -> Response:
 
 
 @bp.route("/dev/outbox/{name}", methods=["GET"])
+@api.local_only("One letter of the outbox, as HTML or text")
 def outbox_letter(name: str) -> Response:
     if name.endswith(".html"):
         letter = outbox.read(name.removesuffix(".html"))
@@ -105,6 +109,7 @@ def outbox_letter(name: str) -> Response:
 
 
 @bp.route("/dev/digests", methods=["POST"])
+@api.local_only("Send the digests now")
 def send_now() -> Response:
     """Send the digests due now, or (``?all=1``) everyone's for their current period, and report."""
     everyone = http.query_param(bp.current_request, "all") in ("1", "true", "yes")
@@ -113,6 +118,7 @@ def send_now() -> Response:
 
 
 @bp.route("/dev/site", methods=["POST"])
+@api.local_only("Rebuild the site now")
 def build_now() -> Response:
     """Rebuild the site now (leaderboards and all), without waiting for the schedule."""
     assert build_site_now is not None

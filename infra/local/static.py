@@ -23,7 +23,7 @@ _SITE_PATH = re.compile(rf"^/(?:$|(?:{_SITE_FILES})$|assets/|media/|(?:{'|'.join
 def object_key(path: str) -> str | None:
     """The bucket key for a URL path, or None when the path is not the site's."""
     path = unquote(path.split("?", 1)[0].split("#", 1)[0])  # keys are stored decoded, as S3 decodes them
-    if not _SITE_PATH.match(path) or ".." in path or "//" in path:
+    if not _SITE_PATH.match(path) or ".." in path or "//" in path or not path.isprintable():
         return None
     key = path.lstrip("/")
     if key == "" or key.endswith("/"):
@@ -37,7 +37,8 @@ def handler_class(s3: Any, bucket: str) -> type[GatewayRequestHandler]:
             key = object_key(self.path)
             if key is None:
                 return False
-            if "." not in key.rsplit("/", 1)[-1]:  # "/en" → "/en/", as S3 website hosting and CloudFront do
+            if "." not in key.rsplit("/", 1)[-1] and not key.startswith("media/"):  # "/en" → "/en/", as S3
+                # website hosting and CloudFront do (an image's name always has its extension: no folder)
                 self._send_http_response(301, {"Location": self.path.split("?", 1)[0] + "/"}, None)
                 return True
             status, found = 200, _get(s3, bucket, key)

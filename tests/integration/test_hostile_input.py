@@ -314,7 +314,7 @@ def arena() -> Iterator[Arena]:
                     "sharer_id": sharer.id,
                     "upload_id": upload.upload_id,
                 },
-                document=document(),
+                document=document(app.app.routes),
                 written=written,
                 queries={
                     "/share/{employee_id}/{content_id}/{network}": dict(parse_qsl(urlsplit(share).query)),
@@ -578,10 +578,15 @@ DRAWN = settings(
 
 
 def json_body_routes() -> list[tuple[str, str]]:
+    import app
     from functions.api.openapi import document
 
-    paths = document()["paths"]
-    return [(m, p) for m, p in routes() if "requestBody" in paths.get(p, {}).get(m.lower(), {})]
+    paths = document(app.app.routes)["paths"]
+    return [
+        (m, p)
+        for m, p in routes()
+        if "application/json" in paths.get(p, {}).get(m.lower(), {}).get("requestBody", {}).get("content", {})
+    ]
 
 
 BODY_ROUTES = json_body_routes()
