@@ -307,11 +307,12 @@ def plan_digests(event: Any) -> dict[str, Any]:
     """
     from datetime import UTC, datetime
 
+    from functions.clock import parse_utc
     from functions.config import settings
     from functions.digest.plan import enqueue_due
 
     scheduled = getattr(event, "time", None)
-    moment = datetime.fromisoformat(scheduled) if scheduled else datetime.now(UTC)
+    moment = parse_utc(scheduled) if scheduled else datetime.now(UTC)
     report = enqueue_due(moment, hour=settings().digest_hour)
     observability.count("DigestsQueued", report.employees)
     return {"employees": report.employees, "messages": report.messages, "seconds": round(report.seconds, 3)}

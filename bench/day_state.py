@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from bench.common import ROOT  # noqa: F401 - puts the repo on sys.path
-from functions.events import Event
+from functions.events import Event, timestamp
 from functions.stats.decide import DayState, decide
 
 LINKS = 5_000
@@ -47,7 +47,7 @@ def clicks(per_day: int, day: int, rng: random.Random) -> Iterator[Event]:
         at = start + timedelta(milliseconds=int(n * step))
         yield Event(
             type="click",
-            at=at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            at=timestamp(at),
             employee_id=f"e{code % EMPLOYEES}",
             content_id=f"c{code % 400}",
             network="linkedin",

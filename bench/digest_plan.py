@@ -27,10 +27,11 @@ DAY = datetime(2026, 3, 30, tzinfo=UTC)  # a Monday; Europe is on summer time
 
 
 def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
+    from functions.clock import utc_stamp
     from infra.local.sandbox import in_process_account
 
     at, zones = _busiest_run()
-    figures: dict[str, Any] = {"run_at": at.isoformat().replace("+00:00", "Z"), "due_zones": zones, "sizes": {}}
+    figures: dict[str, Any] = {"run_at": utc_stamp(at), "due_zones": zones, "sizes": {}}
     for size in sizes:
         with in_process_account(POWERTOOLS_LOG_LEVEL="ERROR"):
             figures["sizes"][size] = _plan(size, at)

@@ -20,10 +20,11 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from functions import aws
+from functions.clock import from_epoch, parse_utc, utc_stamp
 from functions.config import settings
 from functions.dynamo import from_item, to_item
 
@@ -65,7 +66,8 @@ def now() -> float:
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """An event's ``at``: UTC to the millisecond, so the clicks of one second keep their order in the log."""
+    return utc_stamp(moment, timespec="milliseconds")
 
 
 def new_event_id() -> str:
@@ -75,7 +77,7 @@ def new_event_id() -> str:
 def bucket_name(epoch_seconds: float, bucket_seconds: int) -> str:
     """The bucket a moment falls in: ``2026-11-23T08:05:00Z`` for 08:05:37 with 60-second buckets."""
     start = int(epoch_seconds // bucket_seconds * bucket_seconds)
-    return datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(from_epoch(start))
 
 
 def shard_of(event_id: str, shards: int) -> int:
@@ -109,8 +111,7 @@ def event_from_item(item: dict[str, Any]) -> Event:
 
 
 def _expiry(at: str, ttl_days: int) -> int:
-    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
-    return int((moment + timedelta(days=ttl_days)).timestamp())
+    return int((parse_utc(at) + timedelta(days=ttl_days)).timestamp())
 
 
 class EventStore:

@@ -10,10 +10,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from functions import aws
+from functions.clock import utc_stamp
 from functions.config import settings
 
 PREFIX = "chorus_adm_"
@@ -47,7 +47,7 @@ class AdminTokenStore:
             Item={
                 "token_hash": {"S": _hash(token)},
                 "label": {"S": label[:100] or "admin"},
-                "created_at": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
+                "created_at": {"S": utc_stamp()},
             },
             ConditionExpression="attribute_not_exists(token_hash)",
         )
@@ -72,7 +72,7 @@ class AdminTokenStore:
                 Key={"token_hash": {"S": _hash(token)}},
                 UpdateExpression="SET revoked_at = :now",
                 ConditionExpression="attribute_exists(token_hash)",
-                ExpressionAttributeValues={":now": {"S": datetime.now(UTC).isoformat(timespec="seconds")}},
+                ExpressionAttributeValues={":now": {"S": utc_stamp()}},
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False

@@ -23,10 +23,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from datetime import datetime
 from typing import Any
 
 from functions import aws, observability
+from functions.clock import parse_utc
 from functions.config import settings
 from functions.events import LOG_KEY, Event, EventStore, log_key
 from functions.queues import queue_url
@@ -107,7 +107,7 @@ def _event(values: dict[str, Any]) -> Event:
     if event.type != "click":
         raise BacklogMessageError("only clicks are queued")
     try:
-        datetime.fromisoformat(event.at.replace("Z", "+00:00"))
+        parse_utc(event.at)
     except ValueError:
         raise BacklogMessageError("event.at is not a timestamp") from None
     return event

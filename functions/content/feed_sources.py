@@ -19,11 +19,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
 from functions import aws, observability
+from functions.clock import utc_stamp
 from functions.config import settings
 from functions.content.model import ContentItem, ContentValidationError, new_content
 from functions.content.store import ContentExistsError, ContentStore
@@ -110,10 +111,6 @@ def _table() -> str:
     return settings().feed_sources_table
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def add_feed_source(
     url: str,
     *,
@@ -144,7 +141,7 @@ def add_feed_source(
         id=feed_source_id_for_url(url),
         url=url,
         added_by=added_by.strip(),
-        added_at=_iso(now or datetime.now(UTC)),
+        added_at=utc_stamp(now),
         language=probe.language,
         topics=probe.topics,
         kind=probe.kind,
@@ -391,7 +388,7 @@ def pull_feed_source(
     if source is None:
         return None
     result = _pull_one(source, fetch, store or ContentStore())
-    _record_pull(source.id, result, _iso(now or datetime.now(UTC)))
+    _record_pull(source.id, result, utc_stamp(now))
     return result
 
 

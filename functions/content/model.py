@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.clock import parse_utc, utc_stamp
 from functions.config import LANGUAGES, NETWORKS
 from functions.content.limits import over_limit
 from functions.links.destinations import DestinationError, validate_destination
@@ -234,12 +235,9 @@ def _window(start: Any, end: Any, errors: dict[str, str]) -> tuple[str, str | No
 
 
 def iso_utc(value: str | datetime) -> str:
-    """A UTC ISO 8601 string with seconds, comparable as text."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """A UTC ISO 8601 string with seconds, comparable as text; a time without a zone is taken as UTC."""
+    moment = parse_utc(value) if isinstance(value, str) else value
+    return utc_stamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def slugify(text: str) -> str:

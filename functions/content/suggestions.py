@@ -17,11 +17,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from functions import aws, observability
+from functions.clock import utc_stamp
 from functions.config import settings
 from functions.content.model import ContentItem, new_content
 from functions.content.store import ContentExistsError, ContentStore
@@ -81,10 +82,6 @@ def _table() -> str:
     return settings().suggestions_table
 
 
-def _iso(moment: datetime | None) -> str:
-    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def suggestion_id_for(employee_id: str, url: str) -> str:
     return "s" + hashlib.sha256(f"{employee_id}\n{canonical_url(url)}".encode()).hexdigest()[:15]
 
@@ -125,7 +122,7 @@ def suggest(employee_id: str, url: str, comment: str = "", now: datetime | None 
         url=url,
         comment=comment,
         status=PENDING,
-        created_at=_iso(now),
+        created_at=utc_stamp(now),
     )
     try:
         aws.dynamodb().put_item(
@@ -232,7 +229,7 @@ def approve(
     )
     # Decide first, then create: the conditional update is the one place where two moderators race,
     # so a suggestion rejected at the same moment never ends up published.
-    decided_at = _iso(now)
+    decided_at = utc_stamp(now)
     _decide(
         suggestion_id,
         "SET #status = :approved, moderator = :moderator, decided_at = :at, content_id = :content",
@@ -264,7 +261,12 @@ def reject(suggestion_id: str, *, moderator: str, note: str, now: datetime | Non
     return _decide(
         suggestion_id,
         "SET #status = :rejected, moderator = :moderator, decided_at = :at, note = :note",
-        {":rejected": {"S": REJECTED}, ":moderator": {"S": moderator}, ":at": {"S": _iso(now)}, ":note": {"S": note}},
+        {
+            ":rejected": {"S": REJECTED},
+            ":moderator": {"S": moderator},
+            ":at": {"S": utc_stamp(now)},
+            ":note": {"S": note},
+        },
     )
 
 

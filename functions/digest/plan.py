@@ -32,6 +32,7 @@ from datetime import time as clock
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from functions.clock import utc_stamp
 from functions.directory.model import WEEKDAYS
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def enqueue_due(
 
     def report() -> EnqueueReport:
         return EnqueueReport(
-            run_at=run_hour(now).isoformat().replace("+00:00", "Z"),
+            run_at=utc_stamp(run_hour(now)),
             employees=sum(counts.values()),
             messages=sender.messages,
             sqs_calls=sender.calls,

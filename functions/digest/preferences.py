@@ -18,10 +18,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
+from functions.clock import utc_stamp
 from functions.config import settings
 from functions.directory.tokens import employee_from_purpose_token, purpose_token
 
@@ -93,7 +94,7 @@ def unsubscribe(employee_id: str, now: datetime | None = None, store: EmployeeSt
     if employee is None or (employee.digest_cadence == "off" and "digest_cadence" in employee.chosen):
         return employee
     try:
-        return store.record_own_choices(employee_id, {"digest_cadence": "off"}, _stamp(now))
+        return store.record_own_choices(employee_id, {"digest_cadence": "off"}, utc_stamp(now))
     except EmployeeNotFoundError:
         return None
 
@@ -135,7 +136,7 @@ def update_preferences(
         choices["digest_cadence"] = new_cadence
     if not choices:
         return employee  # saving an unchanged form writes nothing
-    return (store or _employees()).record_own_choices(employee.id, choices, _stamp(now))
+    return (store or _employees()).record_own_choices(employee.id, choices, utc_stamp(now))
 
 
 def known_topics(now: datetime | None = None, store: ContentStore | None = None) -> tuple[str, ...]:
@@ -173,7 +174,3 @@ def _employees() -> EmployeeStore:
     from functions.directory.store import EmployeeStore
 
     return EmployeeStore()
-
-
-def _stamp(now: datetime | None) -> str:
-    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")

@@ -13,11 +13,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from functions import aws
+from functions.clock import from_epoch, utc_stamp
 from functions.config import settings
 from functions.dynamo import from_item, is_condition_failure, to_item
 
@@ -111,7 +112,7 @@ class DeliveryRecords:
                         ":claim": token,
                         ":lease": now + self.lease_seconds,
                         ":expires": now + RECORD_DAYS * 86400,
-                        ":stamp": _stamp(now),
+                        ":stamp": utc_stamp(from_epoch(now)),
                         ":now": now,
                         ":one": 1,
                     }
@@ -131,7 +132,7 @@ class DeliveryRecords:
         values: dict[str, Any] = {
             ":status": Status.SENT.value,
             ":message": message_id,
-            ":stamp": _stamp(now),
+            ":stamp": utc_stamp(from_epoch(now)),
             ":expires": now + HISTORY_DAYS * 86400,
         }
         expression = (
@@ -148,7 +149,7 @@ class DeliveryRecords:
         values: dict[str, Any] = {
             ":status": Status.UNKNOWN.value,
             ":reason": reason[:500],
-            ":stamp": _stamp(now),
+            ":stamp": utc_stamp(from_epoch(now)),
             ":expires": now + HISTORY_DAYS * 86400,
         }
         expression = "SET #status = :status, #last = :reason, #updated = :stamp, #expires = :expires"
@@ -161,14 +162,14 @@ class DeliveryRecords:
         return self._settle(
             claim,
             "SET #status = :status, #reason = :reason, #updated = :stamp REMOVE #claim, #lease",
-            {":status": Status.SKIPPED.value, ":reason": reason, ":stamp": _stamp(int(self.now()))},
+            {":status": Status.SKIPPED.value, ":reason": reason, ":stamp": self._stamp()},
         )
 
     def mark_failed(self, claim: Claim, code: str, message: str) -> bool:
         return self._settle(
             claim,
             "SET #status = :status, #code = :code, #error = :error, #updated = :stamp REMOVE #claim, #lease",
-            {":status": Status.FAILED.value, ":code": code, ":error": message[:500], ":stamp": _stamp(int(self.now()))},
+            {":status": Status.FAILED.value, ":code": code, ":error": message[:500], ":stamp": self._stamp()},
         )
 
     def release(self, claim: Claim, reason: str) -> bool:
@@ -176,8 +177,12 @@ class DeliveryRecords:
         return self._settle(
             claim,
             "SET #status = :status, #last = :reason, #updated = :stamp REMOVE #claim, #lease",
-            {":status": Status.RELEASED.value, ":reason": reason[:500], ":stamp": _stamp(int(self.now()))},
+            {":status": Status.RELEASED.value, ":reason": reason[:500], ":stamp": self._stamp()},
         )
+
+    def _stamp(self) -> str:
+        """Now by this store's clock, as the row's ``updated_at``."""
+        return utc_stamp(from_epoch(self.now()))
 
     def _settle(self, claim: Claim, expression: str, values: dict[str, Any]) -> bool:
         from botocore.exceptions import ClientError
@@ -238,10 +243,6 @@ def _record(values: Mapping[str, Any]) -> DeliveryRecord:
         attempts=values.get("attempts", 0),
         expires_at=values.get("expires_at"),
     )
-
-
-def _stamp(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def received_content_ids(employee_id: str, since: date, *, client: Any = None, table: str | None = None) -> set[str]:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from functions import observability
+from functions.clock import utc_stamp
 from functions.directory.model import Employee, EmployeeNotFoundError, employee_id_for
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def _suppress(
         from functions.directory.store import EmployeeStore
 
         store = EmployeeStore()
-    at = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    at = utc_stamp(now)
     suppressed: list[str] = []
     unknown: list[str] = []
     for address in dict.fromkeys(addresses):

@@ -23,9 +23,10 @@ Import decisions (see also csv_import's module docstring for what a blank cell m
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from functions.clock import utc_stamp
 from functions.directory.csv_import import EmployeeRow, RowError, parse_directory_csv
 from functions.directory.model import Employee
 from functions.directory.store import DirectoryUnavailableError, EmployeeStore
@@ -127,7 +128,7 @@ def import_employees(
     report = ImportReport(mode, applied=False, invalid=len(parsed.errors), errors=parsed.errors)
     if mode == "all_or_nothing" and parsed.errors:
         return report
-    run = _Import(parsed.rows, _stamp(now), store or EmployeeStore())
+    run = _Import(parsed.rows, utc_stamp(now), store or EmployeeStore())
     try:
         run.write()
     except DirectoryUnavailableError as exc:
@@ -245,12 +246,12 @@ def deactivate_employee(
     Deactivating again keeps the first ``deactivated_at`` and applies the new ``keep_on_leaderboard``.
     Raises EmployeeNotFoundError for an unknown id.
     """
-    return (store or EmployeeStore()).deactivate(employee_id, keep_on_leaderboard, _stamp(now))
+    return (store or EmployeeStore()).deactivate(employee_id, keep_on_leaderboard, utc_stamp(now))
 
 
 def reactivate_employee(employee_id: str, now: datetime | None = None, store: EmployeeStore | None = None) -> Employee:
     """Bring an offboarded employee back. Raises EmployeeNotFoundError for an unknown id."""
-    return (store or EmployeeStore()).reactivate(employee_id, _stamp(now))
+    return (store or EmployeeStore()).reactivate(employee_id, utc_stamp(now))
 
 
 def set_name_visibility(
@@ -260,7 +261,7 @@ def set_name_visibility(
 
     Raises EmployeeNotFoundError for an unknown id.
     """
-    return (store or EmployeeStore()).record_own_choices(employee_id, {"show_name": show_name}, _stamp(now))
+    return (store or EmployeeStore()).record_own_choices(employee_id, {"show_name": show_name}, utc_stamp(now))
 
 
 def revoke_employee_tokens(
@@ -272,8 +273,4 @@ def revoke_employee_tokens(
     ones. Unsubscribe links keep working: leaving must always be possible. Short links already posted
     keep redirecting. Raises EmployeeNotFoundError for an unknown id.
     """
-    return (store or EmployeeStore()).revoke_tokens(employee_id, _stamp(now))
-
-
-def _stamp(now: datetime | None) -> str:
-    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    return (store or EmployeeStore()).revoke_tokens(employee_id, utc_stamp(now))

@@ -9,10 +9,10 @@ condition, so a code collision can never overwrite another link and a race never
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from functions import aws
+from functions.clock import utc_stamp
 from functions.config import settings
 from functions.dynamo import from_item, to_item
 from functions.links.codes import new_code
@@ -60,7 +60,7 @@ class LinkStore:
         """Create the owner's link, or return the one a concurrent request created first."""
         for _ in range(MAX_CODE_ATTEMPTS):
             link = ShortLink(code_factory(), employee_id, content_id, network, team, target)
-            attributes = {**asdict(link), "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            attributes = {**asdict(link), "created_at": utc_stamp()}
             condition = "attribute_not_exists(pk)"
             items = [
                 {

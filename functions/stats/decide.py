@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from functions.clock import parse_utc
 from functions.stats.daystate import CAP_BITS, DayState, DayStateError, DayTables, RecentEvent
 from functions.stats.keysets import PackedKeys, key_of
 
@@ -197,7 +198,7 @@ class _Slice:
         return self.decisions, credits, state
 
     def _judge(self, index: int, event: Event) -> tuple[Decision, Credit | None]:
-        at_ms = (datetime.fromisoformat(event.at.replace("Z", "+00:00")) - _EPOCH) // _MILLISECOND
+        at_ms = (parse_utc(event.at) - _EPOCH) // _MILLISECOND
         day = self._day(event.day)
         if day is None:
             return Decision(event.id, False, TOO_LATE), None

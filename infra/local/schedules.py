@@ -11,9 +11,10 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
+
+from functions.clock import utc_stamp
 
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
@@ -65,7 +66,7 @@ class ScheduleDriver:
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": "000000000000",
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "time": utc_stamp(),  # as EventBridge writes it: 2026-11-30T05:00:00Z
             "region": "us-east-1",
             "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{name}"],
             "detail": {},

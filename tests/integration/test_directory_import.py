@@ -27,6 +27,7 @@ pytestmark = pytest.mark.usefixtures("aws")
 
 HEADER = "email,name,team,locale,timezone,cadence,topics"
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+MONDAY_STAMP = "2026-03-02T09:00:00Z"  # MONDAY as the directory stores it
 
 
 def directory_csv(*lines: str, header: str = HEADER) -> bytes:
@@ -178,7 +179,7 @@ def test_reimporting_with_another_email_case_updates_instead_of_duplicating() ->
     renamed = stored("user1@example.com")
     assert renamed is not None and (renamed.name, renamed.email) == ("User One", "user1@example.com")
     untouched = stored("user0@example.com")
-    assert untouched is not None and untouched.updated_at == MONDAY.isoformat()
+    assert untouched is not None and untouched.updated_at == MONDAY_STAMP
 
 
 def test_reimport_keeps_what_the_file_does_not_carry() -> None:
@@ -294,11 +295,11 @@ def test_offboarding_keeps_the_employee_and_their_history() -> None:
     employee_id = employee_id_for("user0@example.com")
 
     gone = deactivate_employee(employee_id, now=MONDAY)
-    assert (gone.active, gone.on_leaderboard, gone.deactivated_at) == (False, False, MONDAY.isoformat())
+    assert (gone.active, gone.on_leaderboard, gone.deactivated_at) == (False, False, MONDAY_STAMP)
     assert (gone.name, gone.team, gone.topics) == ("User 0", "Team 0", ("news",))
 
     kept = deactivate_employee(employee_id, keep_on_leaderboard=True, now=datetime(2026, 4, 1, tzinfo=UTC))
-    assert (kept.on_leaderboard, kept.deactivated_at) == (True, MONDAY.isoformat())
+    assert (kept.on_leaderboard, kept.deactivated_at) == (True, MONDAY_STAMP)
 
     back = reactivate_employee(employee_id)
     assert (back.active, back.deactivated_at, back.keep_on_leaderboard) == (True, None, False)
