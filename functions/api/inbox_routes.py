@@ -12,7 +12,7 @@ from functions.api import http
 from functions.api.auth import RouteAuth
 
 if TYPE_CHECKING:
-    from functions.content.feed_sources import FeedSource
+    from functions.content.feed_store import FeedSource
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
@@ -24,10 +24,11 @@ auth = RouteAuth(bp)
 def feed_sources(actor: str) -> Response:
     from functions.api.schemas import FeedSourceIn
     from functions.content import feed_sources as feeds
+    from functions.content.feed_store import FeedSourceExistsError, FeedSourceStore
 
     request = bp.current_request
     if request.method == "GET":
-        return http.json_response(200, {"sources": [_source_view(s) for s in feeds.list_feed_sources()]})
+        return http.json_response(200, {"sources": [_source_view(s) for s in FeedSourceStore().all()]})
     body, problem = http.body(request, FeedSourceIn)
     if problem:
         return problem
@@ -37,7 +38,7 @@ def feed_sources(actor: str) -> Response:
         )
     except feeds.FeedSourceValidationError as exc:
         return http.error(400, "invalid feed source", exc.fields)
-    except feeds.FeedSourceExistsError:
+    except FeedSourceExistsError:
         return http.error(409, "this feed is already registered", {"url": "is already registered"})
     return http.json_response(201, _source_view(source))
 
@@ -45,11 +46,11 @@ def feed_sources(actor: str) -> Response:
 @bp.route("/api/admin/feed-sources/{source_id}", methods=["DELETE"])
 @auth.admin_only
 def remove_feed_source(source_id: str, actor: str) -> Response:
-    from functions.content import feed_sources as feeds
+    from functions.content.feed_store import FeedSourceNotFoundError, FeedSourceStore
 
     try:
-        feeds.remove_feed_source(source_id)
-    except feeds.FeedSourceNotFoundError:
+        FeedSourceStore().remove(source_id)
+    except FeedSourceNotFoundError:
         return http.error(404, "no such feed source", {"source_id": "is not registered"})
     return Response(body="", status_code=204)
 
