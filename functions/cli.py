@@ -65,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         read, changed = EmployeeStore().backfill_digest_slots()
         print(f"{read} employees read, {changed} digest slots set or removed")
     elif args.command == "index-feed-sources":
-        from functions.content.feed_sources import index_feed_sources
+        from functions.content.feed_store import FeedSourceStore
 
-        read, indexed = index_feed_sources()
+        read, indexed = FeedSourceStore().backfill_index()
         print(f"{read} feed sources read, {indexed} indexed")
     elif args.command == "build-site":
         from functions.sitegen.build import SiteBusyError, rebuild

@@ -13,7 +13,7 @@ from functions.api.operations import Operations
 
 if TYPE_CHECKING:
     from functions.api.schemas import ApproveIn, FeedSourceIn, RejectIn, SuggestionIn, SuggestionsQuery
-    from functions.content.feed_sources import FeedSource
+    from functions.content.feed_store import FeedSource
     from functions.directory.model import Employee
 
 bp = Blueprint(__name__)
@@ -23,9 +23,9 @@ api = Operations(bp)
 @bp.route("/api/admin/feed-sources", methods=["GET"])
 @api.admin_only("Registered RSS/Atom feeds and how their last pull went", tag="admin", response="FeedSourcesOut")
 def feed_sources(actor: str) -> dict[str, Any]:
-    from functions.content import feed_sources as feeds
+    from functions.content.feed_store import FeedSourceStore
 
-    return {"sources": [_source_view(s) for s in feeds.list_feed_sources()]}
+    return {"sources": [_source_view(s) for s in FeedSourceStore().all()]}
 
 
 @bp.route("/api/admin/feed-sources", methods=["POST"])
@@ -39,6 +39,7 @@ def feed_sources(actor: str) -> dict[str, Any]:
 )
 def add_feed_source(body: FeedSourceIn, actor: str) -> dict[str, Any] | Response:
     from functions.content import feed_sources as feeds
+    from functions.content.feed_store import FeedSourceExistsError
 
     try:
         source = feeds.add_feed_source(
@@ -46,7 +47,7 @@ def add_feed_source(body: FeedSourceIn, actor: str) -> dict[str, Any] | Response
         )
     except feeds.FeedSourceValidationError as exc:
         return http.error(400, "invalid feed source", exc.fields)
-    except feeds.FeedSourceExistsError:
+    except FeedSourceExistsError:
         return http.error(409, "this feed is already registered", {"url": "is already registered"})
     return _source_view(source)
 
@@ -54,11 +55,11 @@ def add_feed_source(body: FeedSourceIn, actor: str) -> dict[str, Any] | Response
 @bp.route("/api/admin/feed-sources/{source_id}", methods=["DELETE"])
 @api.admin_only("Stop pulling a feed", tag="admin", path="FeedSourcePath", status=204, errors=(404,))
 def remove_feed_source(source_id: str, actor: str) -> Response:
-    from functions.content import feed_sources as feeds
+    from functions.content.feed_store import FeedSourceNotFoundError, FeedSourceStore
 
     try:
-        feeds.remove_feed_source(source_id)
-    except feeds.FeedSourceNotFoundError:
+        FeedSourceStore().remove(source_id)
+    except FeedSourceNotFoundError:
         return http.error(404, "no such feed source", {"source_id": "is not registered"})
     return Response(body="", status_code=204)
 

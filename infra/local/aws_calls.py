@@ -41,7 +41,7 @@ class Call:
     action: str  # "dynamodb:Query"
     resource: str  # an ARN, or "*"
     handlers: tuple[str, ...]  # app.py functions on the stack, outermost first; () for domain code a test called
-    where: str  # the innermost project frame, "functions/content/feed_sources.py:180"
+    where: str  # the innermost project frame, "functions/content/feed_store.py:88"
     unmapped: str | None = None  # why infra/iam.py could not map it, if it could not
 
 

@@ -105,11 +105,11 @@ class Runner:
         self.counting.resume(None if fresh else self.state.saved_at)
         self.counting.count()  # a fresh start takes its checkpoint here, before the demo's clicks
         if not fresh:  # state saved by an older version may predate the digest planner's and feeds' indexes
-            from functions.content.feed_sources import index_feed_sources
+            from functions.content.feed_store import FeedSourceStore
             from functions.directory.store import EmployeeStore
 
             EmployeeStore().backfill_digest_slots()
-            index_feed_sources()
+            FeedSourceStore().backfill_index()
         if fresh and self.demo:
             from infra.local.demo import seed
 

@@ -121,13 +121,13 @@ def test_a_suggestion_goes_through_moderation_into_the_library(client: Any, worl
 
 
 def test_feed_sources_are_registered_pulled_and_removed(client: Any, admin_headers: dict, monkeypatch: Any) -> None:
-    from functions.content import feed_sources
+    from functions.content import feed_pulls
 
     rss = (
         b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
         b"<item><title>News one</title><link>https://news.example.com/1</link></item></channel></rss>"
     )
-    monkeypatch.setattr(feed_sources, "safe_fetcher", lambda: lambda url: rss)
+    monkeypatch.setattr(feed_pulls, "safe_fetcher", lambda: lambda url: rss)
     added = send(client, "POST", "/api/admin/feed-sources", admin_headers, {"url": "https://news.example.com/rss"})
     assert added.status_code == 201
     assert (
@@ -149,13 +149,13 @@ def test_feed_sources_are_registered_pulled_and_removed(client: Any, admin_heade
 
 
 def test_the_hourly_schedule_pulls_feeds(client: Any, admin_headers: dict, monkeypatch: Any) -> None:
-    from functions.content import feed_sources
+    from functions.content import feed_pulls
 
     rss = (
         b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
         b"<item><title>Scheduled</title><link>https://news.example.com/s</link></item></channel></rss>"
     )
-    monkeypatch.setattr(feed_sources, "safe_fetcher", lambda: lambda url: rss)
+    monkeypatch.setattr(feed_pulls, "safe_fetcher", lambda: lambda url: rss)
     send(client, "POST", "/api/admin/feed-sources", admin_headers, {"url": "https://news.example.com/rss"})
     result = client.lambda_.invoke(
         "pull_feeds",

@@ -23,7 +23,7 @@ from functions.content.suggestions import (
     suggest,
 )
 from functions.content.urls import content_id_for_url
-from tests.integration.test_feed_sources import pull_feeds
+from tests.integration.test_feed_pulls import pull_feeds
 
 ARTICLE = "https://www.example.com/blog/serverless-at-scale/"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

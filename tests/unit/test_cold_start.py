@@ -5,7 +5,15 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("jinja2", "css_inline", "pydantic", "aws_lambda_powertools.utilities.idempotency", "boto3", "is_bot")
+HEAVY = (
+    "jinja2",
+    "css_inline",
+    "pydantic",
+    "aws_lambda_powertools.utilities.idempotency",
+    "boto3",
+    "is_bot",
+    "feedparser",
+)
 
 
 def test_importing_the_app_loads_no_heavy_module_and_creates_no_client() -> None:

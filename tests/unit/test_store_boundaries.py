@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 STORES = {
     "functions/admin/tokens.py",  # admin tokens
-    "functions/content/feed_sources.py",  # registered feeds (issue 12 splits it: its store part stays here)
+    "functions/content/feed_store.py",  # registered feeds
     "functions/content/store.py",
     "functions/content/suggestions.py",  # employees' suggestions
     "functions/digest/records.py",  # what each digest held, and its send claim
