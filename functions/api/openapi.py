@@ -99,6 +99,11 @@ def _operation(method: str, path: str, op: Operation) -> dict[str, Any]:
         "operationId": _operation_id(method, path),
         "responses": {str(status): _response(method, op, status, name) for status, name in op.statuses().items()},
     }
+    if method in ("POST", "PUT"):  # Chalice refuses another Content-Type before any view (http.in_our_words)
+        out["responses"]["415"] = {
+            "description": "The body's Content-Type is not one this operation takes",
+            "content": {"application/json": {"schema": _ref("ErrorOut")}},
+        }
     parameters = _parameters(path, op)
     if parameters:
         out["parameters"] = parameters

@@ -32,7 +32,7 @@ def test_request_bodies_are_the_validating_models(client: Any) -> None:
     assert {"url", "title"} <= set(schema["required"])
     assert schema["additionalProperties"] is False  # unknown fields are refused, as the API does
     assert create["security"] == [{"adminToken": []}]
-    assert {"201", "400", "401", "409", "413"} == set(create["responses"])
+    assert {"201", "400", "401", "409", "413", "415"} == set(create["responses"])
 
 
 def test_query_parameters_are_the_validating_models(client: Any) -> None:
