@@ -26,7 +26,15 @@ from tests.e2e.conftest import RunningChorus, start_chorus
 
 pytestmark = pytest.mark.e2e
 
-CHECKS = "not_a_server_error,negative_data_rejection,api_errors_name_the_field,response_schema_conformance,status_code_conformance"
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "negative_data_rejection",
+        "api_errors_name_the_field",
+        "response_schema_conformance",
+        "status_code_conformance",
+    )
+)
 
 
 @pytest.fixture
