@@ -9,6 +9,7 @@ from functools import cache
 LANGUAGES = ("en", "pl", "lt", "ru")  # of content, people, email and the site: the one list
 NETWORKS = ("linkedin", "x", "facebook", "whatsapp", "email")
 # Brand names stay as they are in every language; "email" is translated where it is shown.
+POLL_CADENCES = ("off", "monthly", "quarterly")  # how often a poll is asked: one poll id per period
 NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
 
 
@@ -23,6 +24,7 @@ class Settings:
     feed_sources_table: str
     suggestions_table: str
     digests_table: str
+    polls_table: str  # each employee's poll answers and each poll's totals (functions/polls/store.py)
     digest_queue_name: str
     feed_pull_queue_name: str
     click_backlog_queue_name: str  # clicks whose event write failed, written later (functions/clicks/backlog.py)
@@ -47,6 +49,9 @@ class Settings:
     digest_hour: int = 8  # local delivery hour
     digest_items: int = 8  # items per digest (at most 10)
     digest_company_share: float = 0.2  # share of company content; the rest third-party (the Dell rule)
+    # How often each one-question poll rides in the digest (functions/polls): off, monthly or quarterly.
+    enps_poll: str = "quarterly"  # "How likely are you to recommend working here?" 0-10
+    satisfaction_poll: str = "monthly"  # "How useful is this programme to you?" 1-5
     region: str = "us-east-1"
     s3_endpoint_url: str | None = None  # a local S3 (moto) instead of AWS's; the browser uploads images there
 
@@ -70,6 +75,7 @@ class Settings:
             feed_sources_table=table("feed_sources"),
             suggestions_table=table("suggestions"),
             digests_table=table("digests"),
+            polls_table=table("polls"),
             digest_queue_name=env.get("DIGEST_QUEUE_NAME", f"chorus-{stage}-digests"),
             feed_pull_queue_name=env.get("FEED_PULL_QUEUE_NAME", f"chorus-{stage}-feed-pulls"),
             click_backlog_queue_name=env.get("CLICK_BACKLOG_QUEUE_NAME", f"chorus-{stage}-click-backlog"),
@@ -91,6 +97,8 @@ class Settings:
             digest_hour=_bounded_int(env, "DIGEST_HOUR", 8, 0, 23),
             digest_items=_bounded_int(env, "DIGEST_ITEMS", 8, 1, 10),
             digest_company_share=_fraction(env, "DIGEST_COMPANY_SHARE", 0.2),
+            enps_poll=_choice(env, "ENPS_POLL", "quarterly", POLL_CADENCES),
+            satisfaction_poll=_choice(env, "SATISFACTION_POLL", "monthly", POLL_CADENCES),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             s3_endpoint_url=(env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").rstrip("/") or None,
         )
@@ -148,6 +156,13 @@ def _fraction(env: dict[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {env.get(name)!r}")
     return value
 
 

@@ -1,9 +1,9 @@
 """The digest's own links: RFC 8058 one-click unsubscribe, the page that asks first, the preferences page.
 
 A GET never unsubscribes: mail scanners open every link in a message. The one-click POST needs no page,
-cookie or login — only the signed token the List-Unsubscribe header carries. The pages speak the
-employee's language (the request's Accept-Language when the link names nobody), load nothing from anyone
-else, and keep the token to themselves (Referrer-Policy: no-referrer, no-store).
+cookie or login — only the signed token the List-Unsubscribe header carries. The pages
+(functions.api.link_pages) speak the employee's language, load nothing from anyone else, and keep the token
+to themselves.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from functions.api import http
+from functions.api.link_pages import last, page
 from functions.api.operations import Operations
 from functions.i18n import LANGUAGE_NAMES
 
@@ -22,13 +23,7 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 api = Operations(bp)
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", "application/json"]
-MAX_FORM = 10_000  # bytes: the preferences form is a few hundred
 LANGUAGES = tuple(LANGUAGE_NAMES.items())  # each in itself
-_PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",  # the token must not travel to anyone else
-}
 
 
 @bp.route("/unsubscribe", methods=["POST"], content_types=FORM_TYPES)
@@ -56,7 +51,7 @@ def unsubscribe_one_click() -> Response:
     if employee is None:
         return http.error(404, "no such employee", {"token": "names nobody in the directory"})
     if "text/html" in (request.headers.get("accept") or ""):  # the confirmation page's own button
-        return _page(200, "unsubscribe.html", employee.locale, state="done")
+        return page(200, "unsubscribe.html", employee.locale, state="done")
     headers: dict[str, str | list[str]] = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": http.NO_STORE}
     return Response(body="unsubscribed\n", status_code=200, headers=headers)
 
@@ -81,7 +76,7 @@ def unsubscribe_page() -> Response:
         return _problem(403, exc.reason)
     if employee is None:
         return _problem(404, "gone")
-    return _page(200, "unsubscribe.html", employee.locale, state="ask", token=token)
+    return page(200, "unsubscribe.html", employee.locale, state="ask", token=token)
 
 
 @bp.route("/preferences", methods=["GET"])
@@ -112,34 +107,30 @@ def preferences_page() -> Response:
     page=True,
 )
 def save_preferences() -> Response:
-    from urllib.parse import parse_qs
-
+    from functions.api.link_pages import form as read_form
     from functions.digest.preferences import PreferencesError, unsubscribe, update_preferences
     from functions.directory.model import EmployeeNotFoundError
 
-    raw = bp.current_request.raw_body or b""
-    if isinstance(raw, str):  # Chalice hands bytes, though its signature allows str
-        raw = raw.encode()
-    if len(raw) > MAX_FORM:
+    form = read_form(bp.current_request)
+    if form is None:
         return _problem(413, "too_large")
-    form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
-    token = _last(form, "token")  # the page's preferences token, in the body (never the 90-day employee token)
+    token = last(form, "token")  # the page's preferences token, in the body (never the 90-day employee token)
     employee, problem = _preferences_employee(token)
     if problem:
         return problem
-    if _last(form, "action") == "unsubscribe":  # the Unsubscribe button works whatever else the form holds
+    if last(form, "action") == "unsubscribe":  # the Unsubscribe button works whatever else the form holds
         unsubscribed = unsubscribe(employee.id)
         if unsubscribed is None or not unsubscribed.active:
             return _problem(404, "gone")
         return _preferences(200, unsubscribed, token, note="unsubscribed")
-    cadence = _last(form, "cadence")
-    chosen = [*form.get("topics", []), *_last(form, "other_topics").replace(";", ",").split(",")]
+    cadence = last(form, "cadence")
+    chosen = [*form.get("topics", []), *last(form, "other_topics").replace(";", ",").split(",")]
     try:
         saved = update_preferences(
             employee,
-            f"weekly:{_last(form, 'weekday')}" if cadence == "weekly" else cadence,
+            f"weekly:{last(form, 'weekday')}" if cadence == "weekly" else cadence,
             [topic for topic in chosen if topic.strip()],
-            _last(form, "language"),
+            last(form, "language"),
         )
     except EmployeeNotFoundError:
         return _problem(404, "gone")
@@ -179,11 +170,11 @@ def _preferences(
     chosen, other = list(employee.topics), ""
     values = {"cadence": cadence, "weekday": weekday or "monday", "language": employee.locale}
     if form is not None:
-        values.update({name: _last(form, name) for name in values if name in form})
-        chosen, other = form.get("topics", []), _last(form, "other_topics")
+        values.update({name: last(form, name) for name in values if name in form})
+        chosen, other = form.get("topics", []), last(form, "other_topics")
     offered = list(dict.fromkeys([*employee.topics, *known_topics()]))
     names = get_day_names("wide", locale=employee.locale)
-    return _page(
+    return page(
         status,
         "preferences.html",
         employee.locale,
@@ -199,40 +190,13 @@ def _preferences(
     )
 
 
-def _problem(status: int, reason: str) -> Response:
-    """A gentle page for a link that cannot be used, in the reader's language (never a stack trace)."""
-    return _page(status, "link_problem.html", _request_locale(), reason=reason)
-
-
-def _page(status: int, template: str, locale: str, **context: Any) -> Response:
-    from functions.i18n import supported_locale, template_callables
-    from functions.pages import render
-
-    locale = supported_locale(locale)
-    callables = template_callables(locale)
-    page = render(template, lang=locale, _=callables["gettext"], **callables, **context)
-    response = http.html(status, page)
-    response.headers.update(_PAGE_HEADERS)
-    return response
-
-
 def _employee(employee_id: str) -> Employee | None:
     from functions.directory.store import EmployeeStore
 
     return EmployeeStore().get(employee_id)
 
 
-def _request_locale() -> str:
-    """The first Chorus language in Accept-Language (readers list theirs in order of preference)."""
-    from functions.i18n import DEFAULT_LOCALE, LOCALES
+def _problem(status: int, reason: str) -> Response:
+    from functions.api.link_pages import problem
 
-    for part in (bp.current_request.headers.get("accept-language") or "").split(","):
-        language = part.split(";", 1)[0].strip().replace("_", "-").split("-", 1)[0].lower()
-        if language in LOCALES:
-            return language
-    return DEFAULT_LOCALE
-
-
-def _last(form: dict[str, list[str]], name: str) -> str:
-    values = form.get(name)
-    return values[-1].strip() if values else ""
+    return problem(bp.current_request, status, reason)

@@ -26,7 +26,7 @@ TAGS = {  # in the order a reader meets them
     "leaderboards": "Who brings the most readers",
     "employees": "What an employee does with the token from their digest",
     "links": "Short links and signed share links",
-    "digests": "The digest email's own links: unsubscribe and preferences",
+    "digests": "The digest email's own links: unsubscribe, preferences and the poll's answers",
     "admin": "Curating the library, the directory and the feeds (admin token)",
     "site": "Pages for people",
     "meta": "Health and this document",

@@ -483,6 +483,16 @@ class PreferencesQuery(Query):
     token: StrictStr = Field(description="The digest's 7-day preferences token (not the employee token)")
 
 
+class PollQuery(Query):
+    employee: StrictStr = Field(description="The employee answering, signed")
+    score: StrictStr = Field(description="The answer this link gives (0-10 for eNPS, 1-5 for satisfaction), signed")
+    exp: StrictStr = Field(description="Expiry (Unix seconds), signed")
+    sig: StrictStr = Field(description="HMAC signature")
+    v: StrictStr | None = Field(
+        None, description="The employee's token version, signed (absent at 0); a revoked one gets 403"
+    )
+
+
 class CodePath(Path):
     code: StrictStr = _id("The short code")
 
@@ -515,3 +525,7 @@ class UploadPath(Path):
 
 class MediaPath(Path):
     name: StrictStr = _id("The image's name")
+
+
+class PollPath(Path):
+    poll_id: StrictStr = _id("The poll: enps-2026Q4 (quarterly), satisfaction-2026-11 (monthly)")

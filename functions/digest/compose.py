@@ -3,13 +3,16 @@
 The queue worker makes one Composer per invocation, so what every employee of a batch shares is read once:
 the published candidates (through one CandidatePool) and this week's top of the leaderboard (for ranks).
 Per employee: one GetItem for them, one Query each for what they shared and what earlier digests held,
-one GetItem for their figures.
+one GetItem for their figures, one BatchGetItem for the polls they were already offered (none when every
+poll is off), and after the send one transaction per poll the digest carried (functions.polls.answers).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from functions.config import NETWORKS, settings
@@ -18,7 +21,7 @@ from functions.i18n import supported_locale
 if TYPE_CHECKING:
     from functions.content.model import ContentItem
     from functions.digest.deliver import Composed
-    from functions.digest.render import Digest, WeekFigures
+    from functions.digest.render import Digest, DigestPoll, WeekFigures
     from functions.digest.select import CandidatePool
     from functions.directory.model import Employee
 
@@ -55,7 +58,12 @@ class Composer:
             raise SkipDigest("no items to send")
         digest = self.digest(employee, period, items)
         raw = build_message(digest, render_digest(digest), settings().mail_from)
-        return Composed(raw=raw, destination=employee.email, content_ids=tuple(item.id for item in items))
+        return Composed(
+            raw=raw,
+            destination=employee.email,
+            content_ids=tuple(item.id for item in items),
+            after_send=self.note_polls(employee.id, digest) if digest.polls else None,
+        )
 
     def items_for(self, employee: Employee) -> list[ContentItem]:
         from functions.digest.records import received_content_ids
@@ -113,7 +121,26 @@ class Composer:
             week=self.week(employee.id),
             period=period,
             created_at=self.now,
+            polls=self.polls(employee),
         )
+
+    def polls(self, employee: Employee) -> tuple[DigestPoll, ...]:
+        """The polls this digest carries: those due on the employee's local date that no digest of theirs
+        carried yet (functions.polls.answers has the rule and why)."""
+        from functions.digest.render import DigestPoll
+        from functions.i18n import local_date
+        from functions.polls.answers import polls_for_digest
+        from functions.polls.links import ANSWER_DAYS
+
+        expires_at = int(self.now.timestamp()) + ANSWER_DAYS * 86400
+        offered = polls_for_digest(employee, local_date(self.now, employee.timezone), expires_at)
+        return tuple(DigestPoll(offer.poll.id, offer.poll.kind, offer.links) for offer in offered)
+
+    def note_polls(self, employee_id: str, digest: Digest) -> Callable[[], int]:
+        """What deliver calls once SES took the digest: its polls count as offered to the employee."""
+        from functions.polls.answers import note_offered
+
+        return partial(note_offered, employee_id, [poll.poll_id for poll in digest.polls], self.now)
 
     def week(self, employee_id: str) -> WeekFigures:
         """This week's shares and human clicks (UTC ISO week, as the leaderboard counts) and rank in the top."""

@@ -119,11 +119,17 @@ _ALREADY = {
 
 @dataclass(frozen=True)
 class Composed:
-    """A digest ready to send: the whole MIME message, its one recipient, and the content it holds."""
+    """A digest ready to send: the whole MIME message, its one recipient, and the content it holds.
+
+    ``after_send`` runs once SES took the message (or may have: ``unknown``), after its row is settled: what
+    the composer notes about a sent digest, such as the polls it carried. Its failure is logged and counted
+    (``DigestAfterSendErrors``), never retried: the digest is out, and sending it again is worse.
+    """
 
     raw: bytes
     destination: str
     content_ids: tuple[str, ...]
+    after_send: Callable[[], object] | None = None
 
 
 class SkipDigest(Exception):
@@ -370,8 +376,8 @@ class _Sender:
             self._settle(self.records.release, claim, str(exc))
             return done(Outcome.RETRY, detail=str(exc))
         except _UncertainSendError as exc:
-            return self._record_unknown(claim, str(exc), composed.content_ids)
-        return self._record_sent(claim, message_id, composed.content_ids)
+            return _after_send(composed, self._record_unknown(claim, str(exc), composed.content_ids))
+        return _after_send(composed, self._record_sent(claim, message_id, composed.content_ids))
 
     def _send(self, composed: Composed) -> str:
         """SES's message id; only a request SES certainly did not accept is tried again."""
@@ -457,6 +463,18 @@ class _Sender:
             observability.logger().warning(
                 "digest_state_not_written", extra={"employee": claim.employee_id, "error": repr(exc)}
             )
+
+
+def _after_send(composed: Composed, delivery: Delivery) -> Delivery:
+    if composed.after_send is not None:
+        try:
+            composed.after_send()
+        except Exception:  # noqa: BLE001 - the digest is out: a note about it must not make it retry
+            observability.count("DigestAfterSendErrors")
+            observability.logger().exception(
+                "digest_after_send_failed", extra={"employee": delivery.employee_id, "period": delivery.period}
+            )
+    return delivery
 
 
 def _taken(employee_id: str, period: str, record: DeliveryRecord | None) -> Delivery:

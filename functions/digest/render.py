@@ -41,6 +41,15 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class DigestPoll:
+    """A one-question poll the digest carries (functions.polls): every answer with its signed link."""
+
+    poll_id: str  # "enps-2026Q4", "satisfaction-2026-11"
+    kind: str  # "enps" (0-10) or "satisfaction" (1-5): which question
+    links: tuple[tuple[int, str], ...]  # (answer, signed link), lowest first
+
+
+@dataclass(frozen=True)
 class WeekFigures:
     shares: int
     human_clicks: int
@@ -62,6 +71,7 @@ class Digest:
     week: WeekFigures
     period: str  # "2026-11-22" or "2026-W47"
     created_at: datetime  # aware
+    polls: tuple[DigestPoll, ...] = ()  # in the first digest of each poll's period only
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,7 @@ def render_digest(digest: Digest) -> RenderedDigest:
         "number": partial(format_number, locale=locale),
         "network_names": NETWORK_NAMES,
         "week_line": week_line(digest.week, locale),
+        "polls": [_poll_view(poll, locale) for poll in digest.polls],
         "preheader": " · ".join(item.title for item in digest.items[:3]),
         "rule": RULE,
     }
@@ -216,6 +227,13 @@ def _item_view(item: DigestItem) -> dict[str, Any]:
         if url is not None:
             links.append((network, _own_link(url)))
     return {"item": item, "url": web_link(item.url), "image_url": web_link(item.image_url), "share_links": links}
+
+
+def _poll_view(poll: DigestPoll, locale: str) -> dict[str, Any]:
+    """The poll's question and what its scale's ends mean, in ``locale``, and its links, each checked."""
+    from functions.polls.model import wording
+
+    return {"text": wording(poll.kind, locale), "links": [(score, _own_link(url)) for score, url in poll.links]}
 
 
 def _own_link(url: str) -> str:

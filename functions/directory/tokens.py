@@ -88,6 +88,12 @@ def current_employee(token: str | None, purpose: str = PURPOSE, store: EmployeeS
     Raises SignatureError (missing, malformed, forged, expired) or EmployeeTokenError (gone, revoked).
     """
     claim = read_token(purpose, token, _MISSING[purpose])
+    return current_holder(claim, store)
+
+
+def current_holder(claim: TokenClaim, store: EmployeeStore | None = None) -> Employee:
+    """The active employee a genuine claim (a token's, a signed link's) names, at their current version (one
+    GetItem); EmployeeTokenError ``gone`` or ``revoked`` otherwise."""
     if store is None:
         from functions.directory.store import EmployeeStore
 

@@ -269,6 +269,7 @@ def arena() -> Iterator[Arena]:
     from functions.directory.model import Employee, employee_id_for
     from functions.directory.store import EmployeeStore
     from functions.directory.tokens import employee_token, preferences_token
+    from functions.polls.links import poll_path
     from functions.shares.service import share_path
     from infra.local.sandbox import in_process_account, seed_sharer
     from tests.dynamodb_limits import enforce_key_limits
@@ -293,6 +294,7 @@ def arena() -> Iterator[Arena]:
             ContentType="image/png",
         )
         share = share_path(sharer.id, content.id, "linkedin")
+        poll = poll_path(sharer.id, "enps-2026Q4", 8)  # the digest's answer link for 8
         token = employee_token(sharer.id)
         preferences = preferences_token(sharer.id)
         with Client(app.app, project_dir=str(ROOT)) as client:
@@ -313,6 +315,7 @@ def arena() -> Iterator[Arena]:
                     "public_content_id": content.id,
                     "sharer_id": sharer.id,
                     "upload_id": upload.upload_id,
+                    "poll_id": "enps-2026Q4",
                 },
                 document=document(app.app.routes),
                 written=written,
@@ -321,10 +324,12 @@ def arena() -> Iterator[Arena]:
                     "/unsubscribe": {"token": unsubscribe_token(sharer.id)},
                     "/preferences": {"token": preferences},
                     "/api/me/share-links": {"content_ids": f"{content.id},target"},
+                    "/poll/{poll_id}": dict(parse_qsl(urlsplit(poll).query)),
                 },
                 forms={
                     "/preferences": {"token": preferences, "cadence": "weekly", "weekday": "monday", "language": "en"},
                     "/unsubscribe": {"List-Unsubscribe": "One-Click"},
+                    "/poll/{poll_id}": {"score": "9"},  # the value picked on the page
                 },
                 files={
                     "/api/admin/employees/import": b"email,name,team\ncarol@example.com,Carol,Sales\n",

@@ -34,6 +34,11 @@ PUBLIC = {
     ("POST", "/unsubscribe"),
     ("GET", "/preferences"),  # signed preferences token, checked by the view
     ("POST", "/preferences"),
+    (
+        "GET",
+        "/poll/{poll_id}",
+    ),  # signed answer link (employee, poll, value, expiry, token version), checked by the view
+    ("POST", "/poll/{poll_id}"),  # the same signed link, posted by its page's form
 }
 WRONG = {
     "admin": ["Bearer chorus_adm_wrong", "Basic YWRtaW46YWRtaW4=", "Employee not-a-token"],

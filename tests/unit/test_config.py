@@ -26,6 +26,8 @@ def test_digest_settings_are_read_from_the_environment() -> None:
         ("DIGEST_COMPANY_SHARE", "1.5", "between 0 and 1"),
         ("DIGEST_COMPANY_SHARE", "a fifth", "a number"),
         ("MAIL_CONFIGURATION_SET", "", None),
+        ("ENPS_POLL", "weekly", "one of off, monthly, quarterly"),
+        ("SATISFACTION_POLL", "yes", "one of off, monthly, quarterly"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str, says: str | None) -> None:
@@ -34,6 +36,13 @@ def test_bad_values_name_the_variable(name: str, value: str, says: str | None) -
         return
     with pytest.raises(ValueError, match=f"{name} must be .*{says}"):
         Settings.from_env({name: value})
+
+
+def test_polls_are_asked_quarterly_and_monthly_unless_switched() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.enps_poll, defaults.satisfaction_poll) == ("quarterly", "monthly")
+    chosen = Settings.from_env({"ENPS_POLL": "Monthly", "SATISFACTION_POLL": "off"})
+    assert (chosen.enps_poll, chosen.satisfaction_poll) == ("monthly", "off")
 
 
 def test_the_worker_takes_its_item_count_and_mix_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:

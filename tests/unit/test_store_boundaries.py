@@ -23,6 +23,7 @@ STORES = {
     "functions/events.py",
     "functions/lease.py",
     "functions/links/store.py",
+    "functions/polls/store.py",  # poll answers and each poll's totals
     "functions/stats/aggregates.py",
 }
 
