@@ -73,6 +73,7 @@ class Runner:
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
         configure_environment(self.port, f"http://{host}:{moto_port}")
+        os.environ.setdefault("KPI_CACHE_DIR", str(self.state_dir / "kpi-cache"))  # files cached from the bucket
 
         import boto3
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -57,7 +59,8 @@ def in_process_account(**extra_env: str) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL") or name in _UNSAFE_ENV:
             del os.environ[name]
-    os.environ.update({**sandbox_env(), **extra_env})
+    kpi_cache = tempfile.mkdtemp(prefix="chorus-kpis-")  # each account its own: nothing read from another's
+    os.environ.update({**sandbox_env(), "KPI_CACHE_DIR": kpi_cache, **extra_env})
     try:
         with mock_aws():
             reset_warm_state()
@@ -68,6 +71,7 @@ def in_process_account(**extra_env: str) -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         reset_warm_state()
+        shutil.rmtree(kpi_cache, ignore_errors=True)
 
 
 def seed_sharer() -> tuple[Any, Any]:
