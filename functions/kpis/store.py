@@ -118,6 +118,12 @@ class KpiFiles:
         """Write one slice's file for a day, made by ``produce(local_path)``; returns its size."""
         return self._upload(f"{prefix}day={day}/slice={slice_end}.parquet", produce)
 
+    def put_part(self, prefix: str, day: str, through: int, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Write a day's part holding every slice up to ``through`` (a recompute); the next compaction
+        deletes the files it replaces."""
+        key = f"{prefix}day={day}/part-{through}.parquet"
+        return self._upload(key, lambda path: engine.write_parquet(rows, COLUMNS[prefix], path))
+
     def _upload(self, key: str, produce: Callable[[Path], int]) -> int:
         with tempfile.TemporaryDirectory(dir=self._work()) as work:
             path = Path(work) / "file.parquet"

@@ -2,4 +2,4 @@
 -- Reads `event_rows` (the day's newest part and the slice files after it).
 SELECT *
 FROM event_rows
-ORDER BY slice, revision, at, id
+ORDER BY slice, revision, "at", id
