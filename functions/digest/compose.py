@@ -55,7 +55,9 @@ class Composer:
             raise SkipDigest("no items to send")
         digest = self.digest(employee, period, items)
         raw = build_message(digest, render_digest(digest), settings().mail_from)
-        return Composed(raw=raw, destination=employee.email, content_ids=tuple(item.id for item in items))
+        return Composed(
+            raw=raw, destination=employee.email, content_ids=tuple(item.id for item in items), team=employee.team
+        )
 
     def items_for(self, employee: Employee) -> list[ContentItem]:
         from functions.digest.records import received_content_ids
@@ -97,7 +99,9 @@ class Composer:
                     url=item.url,
                     share_text=item.suggested_text(TEXT_NETWORK, seed),
                     share_links={
-                        network: share_url(employee.id, item.id, network, token_version=employee.token_version)
+                        network: share_url(
+                            employee.id, item.id, network, token_version=employee.token_version, via="digest"
+                        )
                         for network in NETWORKS
                     },
                     important=item.important,

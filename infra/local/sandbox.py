@@ -36,6 +36,7 @@ def reset_warm_state() -> None:
     from functions import aws, observability, secrets
     from functions.config import settings
     from functions.digest import deliver
+    from functions.kpis import activity
     from functions.links import redirect
 
     settings.cache_clear()
@@ -44,6 +45,7 @@ def reset_warm_state() -> None:
     secrets.master_secret.cache_clear()
     redirect.reset()
     observability.metrics_enabled.cache_clear()
+    activity.forget()
 
 
 @contextmanager
