@@ -24,7 +24,7 @@ from typing import Any
 
 from functions import aws
 from functions.config import settings
-from functions.directory.counts import CountsRecord, change
+from functions.directory.counts import CountsRecord, DirectoryCounts, change
 from functions.directory.model import (
     DEFAULT_CADENCE,
     Employee,
@@ -411,6 +411,23 @@ class EmployeeStore:
                     changed += 1
             if "LastEvaluatedKey" not in page:
                 return read, changed
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def recount(self) -> DirectoryCounts:
+        """Count every employee again and store the counts (``python -m functions.cli recount-directory``): a
+        Scan, for operators only, after a directory imported before the counts existed or a write that died
+        between an employee and its count."""
+        employees: list[Employee] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "ProjectionExpression": "id, email, #n, team, active",
+            "ExpressionAttributeNames": {"#n": "name"},
+        }
+        while True:
+            page = self.client.scan(**kwargs)
+            employees.extend(employee_from_record(from_item(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return self.counts.replace(employees)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _keep_digest_slot(self, employee: Employee, stored: str | None) -> None:

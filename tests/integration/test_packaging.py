@@ -97,7 +97,12 @@ def test_the_counting_run_is_one_schedule_at_a_time_and_the_stream_handlers_read
     assert variables["EVENTS_TABLE"] == {"Ref": "EventsTable"} and variables["DATA_BUCKET"] == {"Ref": "DataBucket"}
     data = template["Resources"]["DataBucket"]["Properties"]
     assert all(data["PublicAccessBlockConfiguration"].values()) and "BucketEncryption" in data
-    assert {rule["Prefix"] for rule in data["LifecycleConfiguration"]["Rules"]} == {"state/", "events/"}
+    # facts/ and events-parquet/ (the KPIs' history) are kept; Athena's results expire
+    assert {rule["Prefix"] for rule in data["LifecycleConfiguration"]["Rules"]} == {
+        "state/",
+        "events/",
+        "athena-results/",
+    }
     for function, table in (("RebuildSite", "ContentTable"), ("RebuildSiteForDirectory", "EmployeesTable")):
         resource = template["Resources"][function]
         assert (

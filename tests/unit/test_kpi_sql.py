@@ -51,3 +51,16 @@ def test_every_query_runs_on_duckdb_over_empty_files(tmp_path) -> None:
             connection.execute(queries.sql(name), parameters).fetchall()
     finally:
         connection.close()
+
+
+def test_the_glue_tables_athena_reads_have_the_columns_the_files_are_written_with() -> None:
+    from infra.resources import template
+
+    glue = {"VARCHAR": "string", "BOOLEAN": "boolean", "BIGINT": "bigint", "INTEGER": "int"}
+    resources = template()["Resources"]
+    for logical, columns in (("KpiFactsTable", FACT_COLUMNS), ("KpiEventsTable", EVENT_COLUMNS)):
+        table = resources[logical]["Properties"]["TableInput"]
+        assert table["PartitionKeys"] == [{"Name": "day", "Type": "string"}]
+        assert table["Parameters"]["projection.day.type"] == "date"
+        stored = [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]]
+        assert stored == [(name, glue[kind]) for name, kind in columns.items() if name != "day"]
