@@ -31,6 +31,7 @@ def connect(work_dir: str | Path | None = None) -> Any:
         "allow_community_extensions": "false",
         "memory_limit": MEMORY_LIMIT,
         "threads": str(THREADS),
+        "preserve_insertion_order": "false",  # lets large sorts and scans spill instead of holding rows
         "temp_directory": str(work / "duckdb-tmp"),
         "extension_directory": str(work / "duckdb-extensions"),
     }

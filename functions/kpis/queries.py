@@ -2,9 +2,10 @@
 
 Each file is one statement in the SQL both engines speak (tests/unit/test_kpi_sql.py parses every one as
 Trino and as DuckDB with sqlglot, and runs them on DuckDB). They read relations by name: ``facts`` and
-``events`` (the Glue tables in Athena; views over the cached Parquet files here), ``event_rows`` (a day's
-archive files being compacted) and ``selected`` (the facts a request covers, from selected.sql, which
-also compacts a day's fact files). Values are always bound as ``?`` parameters, never written into the text.
+``events`` (the Glue tables in Athena; views over the cached Parquet files here), ``fact_rows`` and
+``event_rows`` (a day's files being compacted) and ``selected`` (the facts a request covers, selected.sql,
+put before each KPI query by ``statement``). Values are always bound as ``?`` parameters, never written
+into the text.
 """
 
 from __future__ import annotations
@@ -21,18 +22,13 @@ def sql(name: str) -> str:
     return (SQL / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def whole_days(start: str, end: str) -> list[str | None]:
-    """selected.sql's parameters for every fact of these days, unsliced."""
-    return [start, end, *([None] * 7)]
-
-
 def names() -> list[str]:
     return sorted(path.stem for path in SQL.glob("*.sql"))
 
 
-def athena_statement(name: str) -> str:
-    """A KPI query as Athena runs it over the Glue table ``facts``: ``selected`` as a common table expression
-    (bind the same parameters, selected.sql's first)."""
+def statement(name: str) -> str:
+    """A KPI query as DuckDB and Athena run it over ``facts``: ``selected`` as a common table expression (its
+    parameters bound, the only ones), which each engine folds into the query's scan of the files."""
     return f"WITH selected AS (\n{_body(sql('selected'))}\n)\n{_body(sql(name))}"
 
 

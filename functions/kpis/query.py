@@ -167,18 +167,18 @@ def kpis(
 
 
 def _figures(connection: Any, filters: KpiFilters) -> dict[str, Any]:
-    connection.execute("DROP TABLE IF EXISTS selected")
-    statement = "CREATE TEMP TABLE selected AS " + queries.sql("selected")
-    connection.execute(statement, filters.parameters())
-    [headline] = engine.read_rows(connection, queries.sql("kpi_headline"))
-    [digest] = engine.read_rows(connection, queries.sql("kpi_digest_clicks"))
+    def rows(name: str) -> list[dict[str, Any]]:
+        return engine.read_rows(connection, queries.statement(name), filters.parameters())
+
+    [headline] = rows("kpi_headline")
+    [digest] = rows("kpi_digest_clicks")
     return {
         "headline": {name: int(value or 0) for name, value in headline.items()},
-        "networks": engine.read_rows(connection, queries.sql("kpi_networks")),
-        "filtered": engine.read_rows(connection, queries.sql("kpi_filtered")),
-        "contributors": engine.read_rows(connection, queries.sql("kpi_contributors")),
-        "content": engine.read_rows(connection, queries.sql("kpi_content")),
-        "series": engine.read_rows(connection, queries.sql("kpi_series")),
+        "networks": rows("kpi_networks"),
+        "filtered": rows("kpi_filtered"),
+        "contributors": rows("kpi_contributors"),
+        "content": rows("kpi_content"),
+        "series": rows("kpi_series"),
         "digest_clicks": int(digest["human_clicks_from_digest_shares"] or 0),
     }
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.kpis import engine, queries
-from functions.kpis.facts import EVENT_COLUMNS, FACT_COLUMNS, FACT_DIMENSIONS
+from functions.kpis.facts import EVENT_COLUMNS, FACT_COLUMNS
 from functions.kpis.store import EVENTS, FACTS, KpiFiles
 
 
@@ -44,8 +44,7 @@ def live(day: str, *, files: KpiFiles | None = None) -> list[dict[str, Any]]:
     paths = files.fetch(files.day(FACTS, day).current())
     connection = engine.connect(files.cache / "work")
     try:
-        engine.register(connection, "facts", paths, FACT_COLUMNS)
-        ordered = queries.sql("selected") + "\nORDER BY " + ", ".join(FACT_DIMENSIONS)
-        return engine.read_rows(connection, ordered, queries.whole_days(day, day))
+        engine.register(connection, "fact_rows", paths, FACT_COLUMNS)
+        return engine.read_rows(connection, queries.sql("compact_facts"))
     finally:
         connection.close()

@@ -144,22 +144,19 @@ class KpiFiles:
             through = max(f.end for f in sources)
             local = self.fetch(sources)
             key = f"{prefix}day={day}/part-{through}.parquet"
-            self._upload(key, lambda path: self._merge(prefix, day, local, path))
+            self._upload(key, lambda path: self._merge(prefix, local, path))
             files.files.append(StoredFile(key, "", 0, day, True, through))
             compacted = True
         for stale in files.replaced():
             self.s3.delete_object(Bucket=self.bucket, Key=stale.key)
         return compacted
 
-    def _merge(self, prefix: str, day: str, paths: Sequence[Path], target: Path) -> int:
+    def _merge(self, prefix: str, paths: Sequence[Path], target: Path) -> int:
         connection = engine.connect(self._work())
         try:
-            if prefix == FACTS:  # rows of equal dimensions summed: what a request would select of the whole day
-                engine.register(connection, "facts", paths, FACT_COLUMNS)
-                engine.copy(connection, queries.sql("selected"), target, queries.whole_days(day, day))
-            else:
-                engine.register(connection, "event_rows", paths, EVENT_COLUMNS)
-                engine.copy(connection, queries.sql("compact_events"), target)
+            relation, query = ("fact_rows", "compact_facts") if prefix == FACTS else ("event_rows", "compact_events")
+            engine.register(connection, relation, paths, COLUMNS[prefix])
+            engine.copy(connection, queries.sql(query), target)
         finally:
             connection.close()
         return target.stat().st_size

@@ -14,7 +14,7 @@ KPI_QUERIES = [name for name in NAMES if name.startswith("kpi_")]
 
 
 def test_the_queries_are_the_ones_the_code_runs() -> None:
-    assert {"selected", "recompute_facts", "compact_events"} <= set(NAMES)
+    assert {"selected", "recompute_facts", "compact_facts", "compact_events"} <= set(NAMES)
     assert len(KPI_QUERIES) == 7
 
 
@@ -26,8 +26,9 @@ def test_every_query_parses_as_one_statement(name: str, dialect: str) -> None:
 
 
 @pytest.mark.parametrize("name", KPI_QUERIES)
-def test_athena_runs_each_kpi_query_with_selected_as_a_common_table_expression(name: str) -> None:
-    [statement] = sqlglot.parse(queries.athena_statement(name), read="trino", error_level=ErrorLevel.RAISE)
+@pytest.mark.parametrize("dialect", ["trino", "duckdb"])
+def test_each_kpi_query_runs_with_selected_as_a_common_table_expression(name: str, dialect: str) -> None:
+    [statement] = sqlglot.parse(queries.statement(name), read=dialect, error_level=ErrorLevel.RAISE)
     assert statement is not None and statement.find(sqlglot.exp.With) is not None
     assert {table.name for table in statement.find_all(sqlglot.exp.Table)} <= {"facts", "selected"}
 
@@ -43,12 +44,13 @@ def test_every_query_runs_on_duckdb_over_empty_files(tmp_path) -> None:
         engine.register(connection, "facts", [], FACT_COLUMNS)
         engine.register(connection, "events", [], EVENT_COLUMNS)
         engine.register(connection, "event_rows", [], EVENT_COLUMNS)
-        connection.execute(
-            "CREATE TEMP TABLE selected AS " + queries.sql("selected"), queries.whole_days("2026-01-01", "2026-01-02")
-        )
+        engine.register(connection, "fact_rows", [], FACT_COLUMNS)
+        everything = ["2026-01-01", "2026-01-02", *([None] * 7)]
         for name in NAMES:
-            parameters = queries.whole_days("2026-01-01", "2026-01-02") if name == "selected" else []
-            connection.execute(queries.sql(name), parameters).fetchall()
+            if name.startswith("kpi_"):
+                connection.execute(queries.statement(name), everything).fetchall()
+            else:
+                connection.execute(queries.sql(name), everything if name == "selected" else []).fetchall()
     finally:
         connection.close()
 
