@@ -37,6 +37,7 @@ def connect(work_dir: str | Path | None = None) -> Any:
     }
     connection = duckdb.connect(":memory:", config=config)
     connection.execute(f"SET home_directory = {quote(str(work))}")
+    connection.execute("SET enable_progress_bar = false")  # it would print to the Lambda's log
     return connection
 
 

@@ -30,6 +30,8 @@ MAX_DAYS = 366
 TOP = 10
 SLICES = ("team", "campaign", "network", "language", "kind", "country", "device")
 KINDS = ("company", "third_party")
+HEADLINE_QUERIES = ("headline", "breakdowns")  # kpi_*.sql: the headline figures and the EMV's inputs
+ALL_QUERIES = (*HEADLINE_QUERIES, "contributors", "series", "digest_clicks")
 
 
 class KpiQueryError(ValueError):
@@ -118,7 +120,7 @@ def kpis(
     try:
         engine.register(connection, "facts", paths, FACT_COLUMNS)
         figures = _figures(connection, filters)
-        before = _figures(connection, previous)
+        before = _figures(connection, previous, HEADLINE_QUERIES)
     finally:
         connection.close()
     from functions import aws
@@ -147,7 +149,7 @@ def kpis(
         },
         human_clicks=headline["human_clicks"],
         unique_human_clicks=headline["unique_human_clicks"],
-        filtered_clicks={row["reason"]: row["clicks"] for row in figures["filtered"]},
+        filtered_clicks={row["reason"]: int(row["filtered_clicks"]) for row in figures["filtered"]},
         clicks_per_share=headline["clicks_per_share"],
         top_contributors=[_contributor(row, people.get(row["employee_id"])) for row in figures["contributors"]],
         top_content=[_content(row, titles.get(row["content_id"])) for row in figures["content"]],
@@ -166,20 +168,25 @@ def kpis(
     )
 
 
-def _figures(connection: Any, filters: KpiFilters) -> dict[str, Any]:
-    def rows(name: str) -> list[dict[str, Any]]:
-        return engine.read_rows(connection, queries.statement(name), filters.parameters())
-
-    [headline] = rows("kpi_headline")
-    [digest] = rows("kpi_digest_clicks")
+def _figures(connection: Any, filters: KpiFilters, names: tuple[str, ...] = ALL_QUERIES) -> dict[str, Any]:
+    """The rows of each KPI query named (the previous period needs only the headline's)."""
+    found = {
+        name: engine.read_rows(connection, queries.statement(f"kpi_{name}"), filters.parameters()) for name in names
+    }
+    [headline] = found.pop("headline")
+    [digest] = found.pop("digest_clicks", [{"human_clicks_from_digest_shares": 0}])
+    breakdowns = found.pop("breakdowns")
+    content = [row for row in breakdowns if row["breakdown"] == "content" and (row["shares"] or row["human_clicks"])]
     return {
         "headline": {name: int(value or 0) for name, value in headline.items()},
-        "networks": rows("kpi_networks"),
-        "filtered": rows("kpi_filtered"),
-        "contributors": rows("kpi_contributors"),
-        "content": rows("kpi_content"),
-        "series": rows("kpi_series"),
         "digest_clicks": int(digest["human_clicks_from_digest_shares"] or 0),
+        "networks": sorted((row for row in breakdowns if row["breakdown"] == "network"), key=lambda r: r["network"]),
+        "filtered": sorted(
+            (row for row in breakdowns if row["breakdown"] == "reason" and row["filtered_clicks"]),
+            key=lambda row: (-row["filtered_clicks"], row["reason"]),
+        ),
+        "content": sorted(content, key=lambda row: (-row["human_clicks"], -row["shares"], row["content_id"]))[:TOP],
+        **found,
     }
 
 

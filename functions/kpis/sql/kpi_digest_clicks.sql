@@ -1,12 +1,7 @@
 -- Human clicks that shares opened from a digest brought: clicks on the short link of an employee, item and
 -- network that the employee shared from a digest in the period, on or after the day of that share.
-SELECT COALESCE(SUM(clicks.human_clicks), 0) AS human_clicks_from_digest_shares
-FROM (
-    SELECT employee_id, content_id, network, day, SUM(events) AS human_clicks
-    FROM selected
-    WHERE type = 'click' AND counted
-    GROUP BY employee_id, content_id, network, day
-) AS clicks
+SELECT COALESCE(SUM(clicks.events), 0) AS human_clicks_from_digest_shares
+FROM selected AS clicks
 JOIN (
     SELECT employee_id, content_id, network, MIN(day) AS first_day
     FROM selected
@@ -18,3 +13,4 @@ JOIN (
     AND clicks.content_id = shared.content_id
     AND clicks.network = shared.network
     AND clicks.day >= shared.first_day
+WHERE clicks.type = 'click' AND clicks.counted
