@@ -28,7 +28,7 @@ def test_every_query_parses_as_one_statement(name: str, dialect: str) -> None:
 @pytest.mark.parametrize("name", KPI_QUERIES)
 @pytest.mark.parametrize("dialect", ["trino", "duckdb"])
 def test_each_kpi_query_runs_with_selected_as_a_common_table_expression(name: str, dialect: str) -> None:
-    [statement] = sqlglot.parse(queries.statement(name), read=dialect, error_level=ErrorLevel.RAISE)
+    [statement] = sqlglot.parse(queries.statement(name, dialect), read=dialect, error_level=ErrorLevel.RAISE)
     assert statement is not None and statement.find(sqlglot.exp.With) is not None
     assert {table.name for table in statement.find_all(sqlglot.exp.Table)} <= {"facts", "selected"}
 
