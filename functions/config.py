@@ -94,6 +94,7 @@ class Settings:
     digest_items: int = 8  # items per digest (at most 10)
     digest_company_share: float = 0.2  # share of company content; the rest third-party (the Dell rule)
     kpi_cache_dir: str = "/tmp/chorus-kpis"  # noqa: S108 - Lambda's only writable place: the KPI files' cache
+    kpi_cache_mb: int = 256  # the cache's size, beyond which the files used longest ago are deleted
     referral_topics: tuple[str, ...] = ("hiring", "careers", "jobs")  # an item with one is a referral item
     emv: EmvPrices = field(default_factory=lambda: EmvPrices())
     region: str = "us-east-1"
@@ -141,6 +142,7 @@ class Settings:
             digest_items=_bounded_int(env, "DIGEST_ITEMS", 8, 1, 10),
             digest_company_share=_fraction(env, "DIGEST_COMPANY_SHARE", 0.2),
             kpi_cache_dir=env.get("KPI_CACHE_DIR") or "/tmp/chorus-kpis",  # noqa: S108 - Lambda's writable place
+            kpi_cache_mb=_bounded_int(env, "KPI_CACHE_MB", 256, 1, 10240),
             referral_topics=tuple(
                 topic.strip().lower()
                 for topic in (env.get("REFERRAL_TOPICS") or "hiring,careers,jobs").split(",")

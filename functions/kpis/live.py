@@ -10,7 +10,7 @@ names that the run has not read yet.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.config import settings
@@ -32,13 +32,11 @@ class ContentFacetCache:
         self.store = store or ContentStore()
         self.referral = frozenset(referral_topics if referral_topics is not None else settings().referral_topics)
         self.known: dict[str, ContentFacets] = {"": NO_CONTENT}
-        self.reads = 0
 
     def facets(self, content_ids: Iterable[str]) -> dict[str, ContentFacets]:
         wanted = set(content_ids)
         missing = sorted(wanted - set(self.known))
         if missing:
-            self.reads += 1
             found = self.store.get_many(missing, FACET_ATTRIBUTES)
             for content_id in missing:
                 item = found.get(content_id)
@@ -133,7 +131,6 @@ def compact_days(files: KpiFiles, days: Iterable[str], counted_through: int) -> 
     first_open = closed_before(counted_through)
     compacted = []
     for day in sorted(set(days)):
-        date.fromisoformat(day)
         closed = day < first_open
         for prefix in (FACTS, EVENTS):
             if files.compact(prefix, day, closed=closed, at_least=OPEN_DAY_FILES):

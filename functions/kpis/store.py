@@ -21,7 +21,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +146,8 @@ class KpiFiles:
             key = f"{prefix}day={day}/part-{through}.parquet"
             self._upload(key, lambda path: self._merge(prefix, local, path))
             files.files.append(StoredFile(key, "", 0, day, True, through))
+            for path in local:  # replaced: never read again
+                path.unlink(missing_ok=True)
             compacted = True
         for stale in files.replaced():
             self.s3.delete_object(Bucket=self.bucket, Key=stale.key)
@@ -193,6 +195,9 @@ class KpiFiles:
     def fetch(self, files: Sequence[StoredFile], stats: ReadStats | None = None) -> list[Path]:
         """Local copies of these objects: from the cache when there (by key and ETag), else from S3."""
         local = [self._cached(f) for f in files]
+        for path in local:
+            if path.exists():
+                path.touch()  # recently used: the last to be trimmed
         missing = [(f, path) for f, path in zip(files, local, strict=True) if not path.exists()]
         if missing:
             with ThreadPoolExecutor(max_workers=min(DOWNLOADS, len(missing))) as pool:
@@ -200,11 +205,25 @@ class KpiFiles:
             if stats is not None:
                 stats.fetched += len(missing)
                 stats.fetched_bytes += sum(sizes)
+            self._trim(set(local))
         if stats is not None:
             stats.files += len(files)
             stats.cached += len(files) - len(missing)
             stats.bytes += sum(path.stat().st_size for path in local)
         return local
+
+    def _trim(self, keep: set[Path]) -> None:
+        """Keep the cache under ``KPI_CACHE_MB`` (Lambda's /tmp is 512 MB by default): the files used longest
+        ago go first, never those being read now."""
+        limit = settings().kpi_cache_mb * 1024 * 1024
+        cached = [(path.stat(), path) for path in (self.cache / "files").rglob("*") if path.is_file()]
+        total = sum(stat.st_size for stat, _ in cached)
+        for stat, path in sorted(cached, key=lambda entry: entry[0].st_mtime):
+            if total <= limit:
+                return
+            if path not in keep:
+                path.unlink(missing_ok=True)
+                total -= stat.st_size
 
     def _cached(self, stored: StoredFile) -> Path:
         etag = re.sub(r"[^A-Za-z0-9-]", "", stored.etag) or "none"
@@ -226,11 +245,3 @@ class KpiFiles:
     def forget(self) -> None:
         """Empty the local cache (the benchmark's cold reads; tests)."""
         shutil.rmtree(self.cache, ignore_errors=True)
-
-
-def days_between(start: str, end: str) -> Iterable[str]:
-    from datetime import date, timedelta
-
-    first, last = date.fromisoformat(start), date.fromisoformat(end)
-    for offset in range((last - first).days + 1):
-        yield (first + timedelta(days=offset)).isoformat()

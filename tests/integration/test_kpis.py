@@ -237,3 +237,26 @@ def test_a_range_or_slice_the_kpis_cannot_answer_names_its_field(filters: KpiFil
 def test_a_full_year_is_accepted() -> None:
     assert KpiFilters(date(2024, 1, 1), date(2024, 12, 31)).validate().days == 366
     assert replace(KpiFilters(DAY, DAY), team="Sales").previous().team == "Sales"
+
+
+def test_the_file_cache_stays_under_its_size_dropping_the_files_used_longest_ago(
+    programme: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from functions.config import settings
+    from functions.kpis.store import FACTS, KpiFiles
+
+    monkeypatch.setenv("KPI_CACHE_MB", "1")
+    settings.cache_clear()
+    files = KpiFiles()
+    old = []
+    for number in range(3):  # what earlier requests left: 1.8 MB
+        path = files.cache / "files" / FACTS / f"day=2026-01-0{number + 1}" / "part-1.parquet.etag"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 600_000)
+        os.utime(path, (1_000_000 + number, 1_000_000 + number))
+        old.append(path)
+    assert kpis(KpiFilters(DAY, DAY)).human_clicks == 6  # fetches the day's file, then trims
+    assert [path.exists() for path in old] == [False, False, True]  # the oldest went first, until under 1 MB
+    assert sum(p.stat().st_size for p in (files.cache / "files").rglob("*") if p.is_file()) <= 1024 * 1024
