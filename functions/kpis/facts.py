@@ -193,8 +193,10 @@ def event_rows(
     revisions: Sequence[Revision],
     facets: Mapping[str, ContentFacets],
     slice_end: int,
+    first_revision: int = 1,
 ) -> list[dict[str, Any]]:
-    """The slice's archive rows: one per event as decided, then one per revision (numbered in order)."""
+    """The slice's archive rows: one per event as decided, then one per revision, numbered in the order they
+    were made from ``first_revision`` (the newest wins when a day is recomputed)."""
     earned = _earned(credits)
     rows = []
     for event, decision in zip(events, decisions, strict=True):
@@ -211,7 +213,7 @@ def event_rows(
                 **_decision_columns(event.type, decision, credit.points if credit else 0),
             }
         )
-    for number, revision in enumerate(revisions, start=1):
+    for number, revision in enumerate(revisions, start=first_revision):
         item = facets.get(revision.content_id, NO_CONTENT)
         rows.append(
             {

@@ -62,30 +62,25 @@ class SliceKpis:
         self.files = files
         self.sheets: dict[str, FactSheet] = {}
         self.archive: dict[str, engine.RowFile] = {}
+        self.revisions = 0  # numbered across the slice's buckets: an event revised twice keeps their order
 
     def add(self, events: Sequence[Event], decided: SliceDecisions) -> None:
+        """One bucket's events as ``decide_slice`` decided them, and the revisions it made."""
         ids = [event.content_id for event in events] + [revision.content_id for revision in decided.revisions]
         facets = self.facets.facets(ids)
-        for day, (day_events, day_decisions) in _by_day(events, decided).items():
+        by_day = _by_day(events, decided)
+        for day in sorted(set(by_day) | {revision.day for revision in decided.revisions}):
+            day_events, day_decisions = by_day.get(day, ([], []))
             revisions = [revision for revision in decided.revisions if revision.day == day]
-            slice_facts(
-                day_events,
-                day_decisions,
-                decided.credits,
-                revisions,
-                facets,
-                into=self.sheets.setdefault(day, FactSheet()),
+            sheet = self.sheets.setdefault(day, FactSheet())
+            slice_facts(day_events, day_decisions, decided.credits, revisions, facets, into=sheet)
+            if day not in self.archive:
+                self.archive[day] = engine.RowFile(EVENT_COLUMNS, self.files.cache / "work")
+            rows = event_rows(
+                day_events, day_decisions, decided.credits, revisions, facets, self.slice_end, self.revisions + 1
             )
-            rows = event_rows(day_events, day_decisions, decided.credits, revisions, facets, self.slice_end)
-            if day not in self.archive:
-                self.archive[day] = engine.RowFile(EVENT_COLUMNS, self.files.cache / "work")
             self.archive[day].add(rows)
-        for day in {revision.day for revision in decided.revisions} - {event.day for event in events}:
-            revisions = [revision for revision in decided.revisions if revision.day == day]
-            slice_facts([], [], [], revisions, facets, into=self.sheets.setdefault(day, FactSheet()))
-            if day not in self.archive:
-                self.archive[day] = engine.RowFile(EVENT_COLUMNS, self.files.cache / "work")
-            self.archive[day].add(event_rows([], [], [], revisions, facets, self.slice_end))
+            self.revisions += len(revisions)
 
     def write(self) -> dict[str, int]:
         """Every day's fact and archive file of the slice (the same keys if the slice is counted again)."""
