@@ -107,10 +107,13 @@ class Runner:
         self.counting.count()  # a fresh start takes its checkpoint here, before the demo's clicks
         if not fresh:  # state saved by an older version may predate the digest planner's and feeds' indexes
             from functions.content.feed_store import FeedSourceStore
+            from functions.directory.counts import CountsRecord
             from functions.directory.store import EmployeeStore
 
             EmployeeStore().backfill_digest_slots()
             FeedSourceStore().backfill_index()
+            if not CountsRecord().read().known:  # and the directory's counts (the KPIs' rates)
+                EmployeeStore().recount()
         if fresh and self.demo:
             from infra.local.demo import seed
 
