@@ -136,6 +136,7 @@ def share(employee_id: str, content_id: str, network: str) -> Response:
             http.query_param(request, "exp"),
             http.query_param(request, "sig"),
             token_version=http.query_param(request, "v"),
+            via=http.query_param(request, "via"),
             method=request.method,
             headers=request.headers,
             source_ip=(request.context.get("identity") or {}).get("sourceIp"),

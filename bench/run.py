@@ -27,6 +27,7 @@ SECTIONS = (
     "digest_send",
     "site",
     "counting",
+    "kpis",
     "local_load",
 )
 
@@ -41,6 +42,7 @@ class Sizes:
     digest_send: int = 100  # due employees
     site: tuple[int, int] = (1_000, 10_000)  # items, employees
     counting: tuple[int, float] = (3, 1_000_000 / 86_400)  # 5-minute slices, clicks a second
+    kpis: tuple[int, int] = (10_000, 365)  # employees, days of facts (~20 million events)
     local_load: int = 10_000  # clicks over HTTP to `make run`'s runner
 
 
@@ -51,6 +53,7 @@ TINY = Sizes(
     digest_send=4,
     site=(3, 12),
     counting=(1, 0.5),
+    kpis=(50, 3),
     local_load=200,
 )
 
@@ -136,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         _section(
             "9. what storing and counting a click costs at a realistic load (the counting run), and a million clicks",
             lambda: counting.report(counting.run(*sizes.counting)),
+        )
+    if "kpis" in chosen:
+        from bench import kpis
+
+        _section(
+            "11. the KPIs for a year of a 10,000-employee programme: what one request reads (moto in-process)",
+            lambda: kpis.report(kpis.run(*sizes.kpis)),
         )
     if "local_load" in chosen:
         from bench import local_load

@@ -7,6 +7,8 @@ python -m functions.cli replay-clicks FILE     re-put click events logged as cli
 python -m functions.cli index-feed-sources     index feed sources registered before their listing index
 python -m functions.cli revoke-employee-tokens EMAIL_OR_ID
                                                withdraw an employee's site token, preferences and share links
+python -m functions.cli recount-directory      count the directory again (the KPIs' rates divide by it)
+python -m functions.cli recompute-kpis DAY     rebuild a day's KPI facts from its archived events
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "index-feed-sources", help="index feed sources registered before the listing index (a one-off full read)"
     )
+    commands.add_parser(
+        "recount-directory", help="count employees in all and active, per team, again (a one-off full read)"
+    )
+    recompute = commands.add_parser("recompute-kpis", help="rebuild a day's KPI facts from its archived events")
+    recompute.add_argument("day", help="YYYY-MM-DD")
     site = commands.add_parser("build-site", help="rebuild the static site now (only what changed)")
     site.add_argument("--everything", action="store_true", help="render every page, changed or not")
     args = parser.parse_args(argv)
@@ -64,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
 
         read, changed = EmployeeStore().backfill_digest_slots()
         print(f"{read} employees read, {changed} digest slots set or removed")
+    elif args.command == "recount-directory":
+        from functions.directory.store import EmployeeStore
+
+        counts = EmployeeStore().recount()
+        print(f"{counts.total} employees, {counts.active} active, in {len(counts.teams)} teams")
+    elif args.command == "recompute-kpis":
+        return recompute_kpis(args.day)
     elif args.command == "index-feed-sources":
         from functions.content.feed_store import FeedSourceStore
 
@@ -83,6 +97,21 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.command == "replay-clicks":
         return replay_clicks(sys.stdin if args.file == "-" else Path(args.file).open())
+    return 0
+
+
+def recompute_kpis(day: str) -> int:
+    from datetime import date
+
+    from functions.kpis.recompute import recompute
+
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        print(f"{day!r} is not a day (YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    rows = recompute(day, write=True)
+    print(f"{day}: {len(rows)} fact rows rebuilt from the archive and stored as the day's facts")
     return 0
 
 

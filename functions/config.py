@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 LANGUAGES = ("en", "pl", "lt", "ru")  # of content, people, email and the site: the one list
@@ -11,6 +11,52 @@ NETWORKS = ("linkedin", "x", "facebook", "whatsapp", "email")
 # Brand names stay as they are in every language; "email" is translated where it is shown.
 POLL_CADENCES = ("off", "monthly", "quarterly")  # how often a poll is asked: one poll id per period
 NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
+
+
+# Earned media value: what the programme's reach would have cost as ads. Assumed defaults (USD), to be set
+# per company with EMV_CPC, EMV_CPM and EMV_IMPRESSIONS_PER_SHARE ("linkedin=5.26,x=0.38,…"): cost per
+# click and per thousand impressions as typically quoted for each network's ads, and the impressions one
+# employee's post is assumed to earn. Messaging apps and email have no ad market: no impressions priced.
+DEFAULT_CPC = {"linkedin": 5.26, "x": 0.38, "facebook": 0.97, "whatsapp": 0.0, "email": 0.0}
+DEFAULT_CPM = {"linkedin": 33.80, "x": 6.46, "facebook": 7.19, "whatsapp": 0.0, "email": 0.0}
+DEFAULT_IMPRESSIONS_PER_SHARE = {"linkedin": 400.0, "x": 150.0, "facebook": 120.0, "whatsapp": 0.0, "email": 0.0}
+
+
+@dataclass(frozen=True)
+class EmvPrices:
+    cpc: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CPC))
+    cpm: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CPM))
+    impressions_per_share: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_IMPRESSIONS_PER_SHARE))
+    currency: str = "USD"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> EmvPrices:
+        return cls(
+            cpc=_per_network(env, "EMV_CPC", DEFAULT_CPC),
+            cpm=_per_network(env, "EMV_CPM", DEFAULT_CPM),
+            impressions_per_share=_per_network(env, "EMV_IMPRESSIONS_PER_SHARE", DEFAULT_IMPRESSIONS_PER_SHARE),
+            currency=(env.get("EMV_CURRENCY") or "USD").strip().upper(),
+        )
+
+
+def _per_network(env: dict[str, str], name: str, defaults: dict[str, float]) -> dict[str, float]:
+    """``linkedin=5.26,x=0.38``: the networks named take these values, the others keep their default."""
+    values = dict(defaults)
+    for part in (env.get(name) or "").split(","):
+        if not part.strip():
+            continue
+        network, _, raw = part.partition("=")
+        network = network.strip()
+        if network not in NETWORKS:
+            raise ValueError(f"{name}: {network!r} is not a network ({', '.join(NETWORKS)})")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{name}: {network} must be a number, got {raw.strip()!r}") from None
+        if not 0 <= value < 1e9:
+            raise ValueError(f"{name}: {network} must not be negative, got {value}")
+        values[network] = value
+    return values
 
 
 @dataclass(frozen=True)
@@ -52,6 +98,10 @@ class Settings:
     # How often each one-question poll rides in the digest (functions/polls): off, monthly or quarterly.
     enps_poll: str = "quarterly"  # "How likely are you to recommend working here?" 0-10
     satisfaction_poll: str = "monthly"  # "How useful is this programme to you?" 1-5
+    kpi_cache_dir: str = "/tmp/chorus-kpis"  # noqa: S108 - Lambda's only writable place: the KPI files' cache
+    kpi_cache_mb: int = 256  # the cache's size, beyond which the files used longest ago are deleted
+    referral_topics: tuple[str, ...] = ("hiring", "careers", "jobs")  # an item with one is a referral item
+    emv: EmvPrices = field(default_factory=lambda: EmvPrices())
     region: str = "us-east-1"
     s3_endpoint_url: str | None = None  # a local S3 (moto) instead of AWS's; the browser uploads images there
 
@@ -99,6 +149,14 @@ class Settings:
             digest_company_share=_fraction(env, "DIGEST_COMPANY_SHARE", 0.2),
             enps_poll=_choice(env, "ENPS_POLL", "quarterly", POLL_CADENCES),
             satisfaction_poll=_choice(env, "SATISFACTION_POLL", "monthly", POLL_CADENCES),
+            kpi_cache_dir=env.get("KPI_CACHE_DIR") or "/tmp/chorus-kpis",  # noqa: S108 - Lambda's writable place
+            kpi_cache_mb=_bounded_int(env, "KPI_CACHE_MB", 256, 1, 10240),
+            referral_topics=tuple(
+                topic.strip().lower()
+                for topic in (env.get("REFERRAL_TOPICS") or "hiring,careers,jobs").split(",")
+                if topic.strip()
+            ),
+            emv=EmvPrices.from_env(env),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             s3_endpoint_url=(env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").rstrip("/") or None,
         )

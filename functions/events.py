@@ -33,7 +33,7 @@ LOG_KEY = ("pk", "sk")  # infra/template.yaml's EventsTable KeySchema
 
 @dataclass(frozen=True)
 class Event:
-    type: str  # "click" or "share"
+    type: str  # "click", "share", "seen" (an employee opened the site or a share link) or "digest" (one sent)
     at: str  # ISO 8601 UTC, milliseconds
     employee_id: str
     content_id: str
@@ -50,6 +50,7 @@ class Event:
     id: str = ""  # 16 hex chars from secrets.token_hex(8), set where the event is made (EventStore fills it if empty)
     ip: str = ""  # daily-salted HMAC of the source address alone (16 hex): the address cap's "same network"
     late: bool = False  # written from the click backlog after its first write failed
+    source: str = ""  # a share: "digest" when opened from a digest's link (the KPIs' digest funnel)
 
     @property
     def day(self) -> str:

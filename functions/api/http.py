@@ -61,9 +61,13 @@ def employee(request: Any) -> tuple[Any, Response | None]:
     try:
         if scheme.lower() != "employee":
             raise SignatureError("missing", "an employee token is required: Authorization: Employee <token>")
-        return current_employee(token), None
+        person = current_employee(token)
     except SignatureError as exc:
         return None, error(401, str(exc), {"Authorization": str(exc)})
+    from functions.kpis.activity import note_seen
+
+    note_seen(person.id, person.team)  # the adoption KPI: they used their token today
+    return person, None
 
 
 def body(request: Any, model: Any) -> tuple[Any, Response | None]:

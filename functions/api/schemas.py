@@ -473,6 +473,9 @@ class ShareQuery(Query):
     v: StrictStr | None = Field(
         None, description="The employee's token version, signed (absent at 0); a revoked one gets 403"
     )
+    via: StrictStr | None = Field(
+        None, description="Where the link was opened from, unsigned: `digest` (the KPIs' digest funnel)"
+    )
 
 
 class TokenQuery(Query):

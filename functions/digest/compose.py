@@ -62,6 +62,7 @@ class Composer:
             raw=raw,
             destination=employee.email,
             content_ids=tuple(item.id for item in items),
+            team=employee.team,
             after_send=self.note_polls(employee.id, digest) if digest.polls else None,
         )
 
@@ -105,7 +106,9 @@ class Composer:
                     url=item.url,
                     share_text=item.suggested_text(TEXT_NETWORK, seed),
                     share_links={
-                        network: share_url(employee.id, item.id, network, token_version=employee.token_version)
+                        network: share_url(
+                            employee.id, item.id, network, token_version=employee.token_version, via="digest"
+                        )
                         for network in NETWORKS
                     },
                     important=item.important,

@@ -130,6 +130,7 @@ class Composed:
     destination: str
     content_ids: tuple[str, ...]
     after_send: Callable[[], object] | None = None
+    team: str = ""  # the employee's, for the KPIs' digest funnel by team
 
 
 class SkipDigest(Exception):
@@ -377,7 +378,7 @@ class _Sender:
             return done(Outcome.RETRY, detail=str(exc))
         except _UncertainSendError as exc:
             return _after_send(composed, self._record_unknown(claim, str(exc), composed.content_ids))
-        return _after_send(composed, self._record_sent(claim, message_id, composed.content_ids))
+        return _after_send(composed, self._record_sent(claim, message_id, composed))
 
     def _send(self, composed: Composed) -> str:
         """SES's message id; only a request SES certainly did not accept is tried again."""
@@ -416,15 +417,18 @@ class _Sender:
             request["ConfigurationSetName"] = self.configuration_set
         return request
 
-    def _record_sent(self, claim: Claim, message_id: str, content_ids: tuple[str, ...]) -> Delivery:
+    def _record_sent(self, claim: Claim, message_id: str, composed: Composed) -> Delivery:
+        from functions.kpis.activity import note_digest
+
         delivery = Delivery(claim.employee_id, claim.period, Outcome.SENT, message_id)
-        if not self._write_final(lambda: self.records.mark_sent(claim, message_id, content_ids), claim):
+        if not self._write_final(lambda: self.records.mark_sent(claim, message_id, composed.content_ids), claim):
             # Sent but not recorded: reported as sent (a redelivery could only send it again), logged loudly.
             observability.count("DigestsSentUnrecorded")
             observability.logger().error(
                 "digest_sent_not_recorded",
                 extra={"employee": claim.employee_id, "period": claim.period, "message_id": message_id},
             )
+        note_digest(claim.employee_id, composed.team)  # the KPIs' digest funnel (best effort)
         return delivery
 
     def _record_unknown(self, claim: Claim, reason: str, content_ids: tuple[str, ...]) -> Delivery:

@@ -146,6 +146,7 @@ class _Import:
         self.changes: dict[str, _Change | None] = {}  # per employee merged so far; None: nothing to write
         self.kept: dict[str, dict[str, Any]] = {}
         self.written: set[str] = set()
+        self.before: dict[str, Employee] = {}  # each existing employee as last read
 
     def write(self) -> None:
         self._merge(list(self.rows))
@@ -161,7 +162,7 @@ class _Import:
             if not updates:
                 return
             try:
-                stale = self.store.put_if_unchanged(updates)
+                stale = self.store.put_if_unchanged(updates, self.before)
             except DirectoryUnavailableError as exc:
                 self.written |= exc.written_ids
                 raise
@@ -177,6 +178,8 @@ class _Import:
         stored = self.store.get_many(employee_ids)
         for employee_id in employee_ids:
             before, row = stored.get(employee_id), self.rows[employee_id]
+            if before is not None:
+                self.before[employee_id] = before
             self.changes[employee_id] = _change(before, row, self.at)
             self.kept[employee_id] = kept_choices(before, row)
 

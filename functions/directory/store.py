@@ -17,12 +17,14 @@ that lands between the import's read and its write is never overwritten: the imp
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from functions import aws
 from functions.config import settings
+from functions.directory.counts import CountsRecord, DirectoryCounts, change
 from functions.directory.model import (
     DEFAULT_CADENCE,
     Employee,
@@ -115,10 +117,16 @@ class EmployeeStore:
                 raise DirectoryUnavailableError("DynamoDB kept throttling reads of the directory")
         return found
 
+    @property
+    def counts(self) -> CountsRecord:
+        return CountsRecord(self.client)
+
     def put(self, employee: Employee) -> None:
         """Store one whole item as given, unconditionally (seeding the demo and tests); imports use the batches."""
         self.note_directory([employee])
-        self.client.put_item(TableName=self.table, Item=to_item(_stored(employee)))
+        old = self.client.put_item(TableName=self.table, Item=to_item(_stored(employee)), ReturnValues="ALL_OLD")
+        before = employee_from_record(from_item(old["Attributes"])) if old.get("Attributes") else None
+        self.counts.add(change(before, employee))
 
     def note_directory(self, employees: Iterable[Employee]) -> None:
         """Add their time zones and teams to the record of those in use, before the employees are written.
@@ -190,8 +198,19 @@ class EmployeeStore:
         self.note_directory(employees)
         for start in range(0, len(employees), WRITE_BATCH):
             chunk = employees[start : start + WRITE_BATCH]
-            self._write_chunk(chunk, written)
+            try:
+                self._write_chunk(chunk, written)
+            except DirectoryUnavailableError as exc:
+                self._count_new([employee for employee in chunk if employee.id in exc.written_ids])
+                raise
             written.update(employee.id for employee in chunk)
+            self._count_new(chunk)
+
+    def _count_new(self, employees: Iterable[Employee]) -> None:
+        delta: Counter[str] = Counter()
+        for employee in employees:
+            delta.update(change(None, employee))
+        self.counts.add(delta)
 
     def _write_chunk(self, chunk: Sequence[Employee], written: set[str]) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -218,23 +237,26 @@ class EmployeeStore:
         if attempt:
             self.pause(min(FIRST_PAUSE * 2 ** (attempt - 1), MAX_PAUSE))
 
-    def put_if_unchanged(self, employees: Sequence[Employee]) -> frozenset[str]:
+    def put_if_unchanged(
+        self, employees: Sequence[Employee], before: Mapping[str, Employee] | None = None
+    ) -> frozenset[str]:
         """Store whole items of existing employees, each only if still at the ``revision`` it carries.
 
         TransactWriteItems, 100 conditional puts at a time (twice the write units of a batch; an import
         rarely changes many existing people; moto 5 deep-copies the table for every item of a transaction,
         so thousands of changed rows are slow locally only). Each item is written with ``revision + 1``.
         Returns the ids whose stored item changed since it was read (not written: read and merge again).
+        ``before`` (each employee as read) lets the same transaction move the directory's counts.
         Raises DirectoryUnavailableError, with the ids written before, if DynamoDB fails or keeps refusing.
         """
         stale: set[str] = set()
         written: set[str] = set()
-        for start in range(0, len(employees), TRANSACTION):
-            chunk = list(employees[start : start + TRANSACTION])
-            stale |= self._transact_chunk(chunk, written)
+        for start in range(0, len(employees), TRANSACTION - 1):  # one place kept for the counts
+            chunk = list(employees[start : start + TRANSACTION - 1])
+            stale |= self._transact_chunk(chunk, written, before or {})
         return frozenset(stale)
 
-    def _transact_chunk(self, chunk: list[Employee], written: set[str]) -> set[str]:
+    def _transact_chunk(self, chunk: list[Employee], written: set[str], before: Mapping[str, Employee]) -> set[str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         stale: set[str] = set()
@@ -242,12 +264,18 @@ class EmployeeStore:
             self._back_off(attempt)
             if not chunk:
                 return stale
+            delta: Counter[str] = Counter()
+            for employee in chunk:
+                delta.update(change(before.get(employee.id), employee))
+            counted = self.counts.update(delta)
+            items = [self._checked_put(e) for e in chunk] + ([{"Update": counted}] if counted else [])
             try:
-                self.client.transact_write_items(TransactItems=[self._checked_put(e) for e in chunk])
+                self.client.transact_write_items(TransactItems=items)
             except ClientError as exc:
                 reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
-                if len(reasons) != len(chunk):  # not a cancellation (or an unreadable one): nothing was written
+                if len(reasons) != len(items):  # not a cancellation (or an unreadable one): nothing was written
                     raise DirectoryUnavailableError(f"DynamoDB write failed: {exc}", written) from exc
+                reasons = reasons[: len(chunk)]
                 # A cancelled transaction writes nothing: drop the stale items, retry the others.
                 stale |= {e.id for e, code in zip(chunk, reasons, strict=True) if code == "ConditionalCheckFailed"}
                 chunk = [e for e in chunk if e.id not in stale]
@@ -271,20 +299,35 @@ class EmployeeStore:
 
     def deactivate(self, employee_id: str, keep_on_leaderboard: bool, at: str) -> Employee:
         """Mark as left; the first deactivation time is kept if this is repeated."""
-        return self._update(
+        return self._switch(
             employee_id,
+            False,
             ["#active = :false", "#keep = :keep", "#deactivated = if_not_exists(#deactivated, :at)"],
             {":false": False, ":keep": keep_on_leaderboard, ":at": at},
             remove=["#slot"],
         )
 
     def reactivate(self, employee_id: str, at: str) -> Employee:
-        return self._update(
+        return self._switch(
             employee_id,
+            True,
             ["#active = :true", "#keep = :false"],
             {":true": True, ":false": False, ":at": at},
             remove=["#deactivated"],
         )
+
+    def _switch(
+        self, employee_id: str, active: bool, sets: list[str], values: dict[str, Any], remove: Sequence[str]
+    ) -> Employee:
+        """Deactivate or reactivate: the counts move only when the employee's activity did."""
+        try:
+            employee = self._update(
+                employee_id, sets, {**values, ":active_now": active}, remove, condition="#active <> :active_now"
+            )
+        except EmployeeNotFoundError:  # missing (raised again below), or already as asked
+            return self._update(employee_id, sets, values, remove)
+        self.counts.add(Counter({"active": 1 if active else -1, f"active#{employee.team}": 1 if active else -1}))
+        return employee
 
     def record_own_choices(self, employee_id: str, choices: Mapping[str, Any], at: str) -> Employee:
         """Settings the employee chose themselves (already normalised; keys from OWN_CHOICES).
@@ -317,8 +360,10 @@ class EmployeeStore:
         values: dict[str, Any],
         remove: Sequence[str] = (),
         add: Sequence[str] = (),
+        condition: str = "",
     ) -> Employee:
-        """One partial update of an existing employee; it stamps ``updated_at`` (``:at``) and bumps ``revision``."""
+        """One partial update of an existing employee; it stamps ``updated_at`` (``:at``) and bumps ``revision``.
+        ``condition``, if given, must hold too (EmployeeNotFoundError when it does not)."""
         from botocore.exceptions import ClientError
 
         expression = "SET " + ", ".join([*sets, "#updated = :at"]) + " ADD " + ", ".join([*add, "#revision :bump"])
@@ -329,8 +374,11 @@ class EmployeeStore:
                 TableName=self.table,
                 Key={"id": {"S": employee_id}},
                 UpdateExpression=expression,
-                ConditionExpression="attribute_exists(id)",  # an update must never create a half employee
-                ExpressionAttributeNames={name: _NAMES[name] for name in _NAMES if name in expression},
+                # an update must never create a half employee
+                ConditionExpression="attribute_exists(id)" + (f" AND {condition}" if condition else ""),
+                ExpressionAttributeNames={
+                    name: _NAMES[name] for name in _NAMES if name in expression or name in condition
+                },
                 ExpressionAttributeValues=to_item({**values, ":bump": 1}),
                 ReturnValues="ALL_NEW",
             )
@@ -363,6 +411,23 @@ class EmployeeStore:
                     changed += 1
             if "LastEvaluatedKey" not in page:
                 return read, changed
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def recount(self) -> DirectoryCounts:
+        """Count every employee again and store the counts (``python -m functions.cli recount-directory``): a
+        Scan, for operators only, after a directory imported before the counts existed or a write that died
+        between an employee and its count."""
+        employees: list[Employee] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "ProjectionExpression": "id, email, #n, team, active",
+            "ExpressionAttributeNames": {"#n": "name"},
+        }
+        while True:
+            page = self.client.scan(**kwargs)
+            employees.extend(employee_from_record(from_item(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return self.counts.replace(employees)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _keep_digest_slot(self, employee: Employee, stored: str | None) -> None:

@@ -35,6 +35,7 @@ from functions.shares.intents import intent_url
 from functions.signing import SignatureError, sign, verify
 
 PURPOSE = "share"
+SOURCES = ("digest",)  # where a share link may say it was opened from (``via``)
 
 
 class ShareTargetNotFoundError(LookupError):
@@ -62,9 +63,11 @@ def share_path(
     *,
     token_version: int = 0,
     key: bytes | None = None,
+    via: str = "",
 ) -> str:
     """The signed, expiring path that shares one item on one network as one employee (at their token version);
-    ``key`` signs instead of the deployment's share key (tests signing for a `make run` stack)."""
+    ``key`` signs instead of the deployment's share key (tests signing for a `make run` stack). ``via=digest``
+    marks a digest's link (unsigned: it only tells the KPIs' digest funnel where a share came from)."""
     if network not in NETWORKS:
         raise UnsupportedNetworkError(network)
     if expires_at is None:
@@ -73,15 +76,23 @@ def share_path(
     query = {"exp": expires_at, "sig": sign(key or derived_key(PURPOSE), PURPOSE, values, expires_at)}
     if token_version:
         query["v"] = token_version
+    if via in SOURCES:
+        query["via"] = via
     path = "/share/" + "/".join(quote(part, safe="") for part in (employee_id, content_id, network))
     return f"{path}?{urlencode(query)}"
 
 
 def share_url(
-    employee_id: str, content_id: str, network: str, expires_at: int | None = None, *, token_version: int = 0
+    employee_id: str,
+    content_id: str,
+    network: str,
+    expires_at: int | None = None,
+    *,
+    token_version: int = 0,
+    via: str = "",
 ) -> str:
     return settings().api_base_url + share_path(
-        employee_id, content_id, network, expires_at, token_version=token_version
+        employee_id, content_id, network, expires_at, token_version=token_version, via=via
     )
 
 
@@ -102,11 +113,13 @@ def share(
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
     source_ip: str | None = None,
+    via: str | None = None,
 ) -> Share:
     """Raise SignatureError, UnsupportedNetworkError or ShareTargetNotFoundError, or hand back the share.
 
     ``token_version`` is the link's ``v`` parameter (absent at version 0). ``method``, ``headers`` and
-    ``source_ip`` are the request's: the share is recorded only when they are a person's browser.
+    ``source_ip`` are the request's: the share is recorded only when they are a person's browser. ``via``
+    is the link's unsigned ``via`` parameter (``digest``: the share came from a digest; anything else: none).
     """
     version = int(token_version) if token_version and token_version.isdecimal() and len(token_version) < 10 else 0
     if token_version and not version:
@@ -147,6 +160,7 @@ def share(
                 visitor=visitor.visitor_hash,
                 id=secrets.token_hex(8),
                 ip=visitor.ip_hash,
+                source=via if via in SOURCES else "",
             )
         )
     short = f"{settings().short_base_url}/{link.code}"

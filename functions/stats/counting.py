@@ -5,8 +5,10 @@ One run at a time (a lease), each slice exactly once:
 1. read the checkpoint (none yet: start one slice and its grace before now);
 2. while the next slice ended ``COUNT_GRACE_SECONDS`` ago and the time budget lasts: read its events
    (bucket by bucket, every shard), decide each one (functions/stats/decide.py) from the state the last
-   slice left, store the new state and archive the raw events in S3, add each employee's credits to their
-   one item, apply the moves to each board touched, and move the checkpoint.
+   slice left, store the new state and archive the raw events in S3, write the slice's KPI facts and
+   its events as Parquet (functions/kpis/live.py), add each employee's credits to their one item, apply
+   the moves to each board touched, and move the checkpoint;
+3. compact the KPI files of the days written and of the day just closed (one part per day).
 
 Every write carries the slice as a watermark, so a run that dies anywhere is simply run again: the same
 events and the same starting state give the same credits, and whatever was already written is skipped.
@@ -19,15 +21,18 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from functions import aws, events
 from functions.config import settings
+from functions.content.store import ContentStore
 from functions.events import EventStore
+from functions.kpis.live import ContentFacetCache, SliceKpis, closed_before, compact_days
+from functions.kpis.store import KpiFiles
 from functions.stats.aggregates import AggregateStore, Checkpoint
 from functions.stats.archive import CountingArchive, SliceRecord
-from functions.stats.decide import DayState, decide
+from functions.stats.decide import DayState, decide_slice
 from functions.stats.folding import EmployeeDelta, board_changes, fold
 from functions.stats.meter import Metered, Usage, item_size
 from functions.stats.periods import dropped_keys, kept_keys
@@ -46,6 +51,7 @@ class CountingReport:
     boards: int = 0  # board items written
     checkpoint: int | None = None  # the end of the last slice counted
     busy: bool = False  # another run held the lease: this one did nothing
+    compacted: list[str] = field(default_factory=list)  # KPI files' days folded into one part
     seconds: float = 0.0
     usage: Usage = field(default_factory=Usage)
 
@@ -61,6 +67,7 @@ class CountingReport:
             "boards": self.boards,
             "checkpoint": self.checkpoint,
             "busy": self.busy,
+            "compacted": self.compacted,
             "seconds": round(self.seconds, 3),
             "write_units": self.usage.write_units,
             "read_units": self.usage.read_units,
@@ -113,7 +120,11 @@ def _count(
 ) -> None:
     s = settings()
     log = EventStore(client=dynamodb)
-    archive = CountingArchive(s3=Metered(s3 or aws.client("s3"), report.usage))
+    s3_client = Metered(s3 or aws.client("s3"), report.usage)
+    archive = CountingArchive(s3=s3_client)
+    kpi_files = KpiFiles(s3=s3_client)
+    facets = ContentFacetCache(ContentStore(client=dynamodb))
+    kpi_days: set[str] = set()
     checkpoint = store.checkpoint()
     if checkpoint is None:
         first = int((moment - s.count_slice_seconds - s.count_grace_seconds) // s.count_slice_seconds)
@@ -126,6 +137,7 @@ def _count(
         report.slices += 1
         day = datetime.fromtimestamp(end - 1, UTC).date().isoformat()  # the slice's own day
         record = SliceRecord()
+        kpis = SliceKpis(end, facets, kpi_files)
         deltas: dict[str, EmployeeDelta] = {}
         for bucket in log.buckets(start, end):  # bucket by bucket: a viral slice is never all in memory
             found = sorted(log.bucket(bucket), key=lambda e: (e.at, e.id))
@@ -133,18 +145,23 @@ def _count(
                 continue
             if state is None:
                 state = archive.load_state(position.state_key, moment)
-            decisions, credits, state = decide(
+            decided = decide_slice(
                 found, state, points_per_unique=s.points_per_unique_human_click, points_per_share=s.points_per_share
             )
-            record.add(found, decisions)
-            fold(credits, day, into=deltas)
+            state = decided.state
+            record.add(found, decided.decisions)
+            kpis.add(found, decided)
+            fold(decided.credits, day, into=deltas)
             report.events += len(found)
-            report.credits += len(credits)
+            report.credits += len(decided.credits)
         if state is None or record.empty:  # nothing to keep or write: the checkpoint moves with the next write
+            kpis.close()
             position = Checkpoint(end, position.state_key)
             continue
         key, _ = archive.save_state(end, state)
         archive.archive(end, record)
+        kpi_days |= kpis.days
+        kpis.write()
         _fold_in(report, deltas, day, end, store)
         position = Checkpoint(end, key)
         store.move_checkpoint(stored, position)
@@ -152,6 +169,8 @@ def _count(
     if position != stored:
         store.move_checkpoint(stored, position)
     report.checkpoint = position.slice_end
+    just_closed = (date.fromisoformat(closed_before(position.slice_end)) - timedelta(days=1)).isoformat()
+    report.compacted = compact_days(kpi_files, kpi_days | {just_closed}, position.slice_end)
 
 
 def _fold_in(

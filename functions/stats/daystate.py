@@ -15,7 +15,7 @@ from typing import Any
 
 from functions.stats.keysets import PackedKeys
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2  # 2: recent events carry what the KPI facts need to revise them (1 is still read)
 CAP_BITS = 2  # the address cap's count (up to 3) sits in the low bits of its key
 
 
@@ -46,6 +46,7 @@ class DayTables:
         return cls(**{name: PackedKeys.decode(tables[name], CAP_BITS if name == "cap" else 0) for name in cls.NAMES})
 
 
+_FORMAT_1_FIELDS = 13  # a recent event's stored fields before format 2 added the KPI facts' own
 Amounts = tuple[int, int, int, int, int]  # shares, human clicks, unique human clicks, self clicks, points
 
 
@@ -67,6 +68,13 @@ class RecentEvent:
     waits_share: int = 0  # a duplicate share's key, taken over if the holder turns out to be a scanner
     cap_key: int = 0  # the (link, address) key whose count it took
     index: int = -1  # its place in the slice being decided; -1: an earlier slice (never stored)
+    # What the KPI facts need when a later slice revises the event's decision (functions/kpis/facts.py):
+    reason: str = ""  # its decision's reason as it stands ("" for a unique click or a counted share)
+    content_id: str = ""
+    network: str = ""
+    country: str = ""
+    device: str = ""
+    source: str = ""
 
     @property
     def order(self) -> tuple[int, str]:
@@ -77,13 +85,16 @@ class RecentEvent:
         return [
             *(self.event_id, self.at_ms, self.visitor, self.employee_id, self.team, self.day, self.target),
             *(self.human, self.burst, amounts, self.holds_share, self.waits_share, self.cap_key),
+            *(self.reason, self.content_id, self.network, self.country, self.device, self.source),
         ]
 
     @classmethod
     def from_json(cls, row: list[Any]) -> RecentEvent:
-        *fields, amounts, holds_share, waits_share, cap_key = row
+        facts = row[_FORMAT_1_FIELDS:]  # empty in a format-1 state
+        *fields, amounts, holds_share, waits_share, cap_key = row[:_FORMAT_1_FIELDS]
         amounts = tuple(amounts) if amounts is not None else None
-        return cls(*[*fields, amounts, holds_share, waits_share, cap_key])  # one list: mypy cannot count `fields`
+        # one list: mypy cannot count `fields`
+        return cls(*[*fields, amounts, holds_share, waits_share, cap_key, -1, *facts])
 
 
 class DayState:
@@ -107,7 +118,7 @@ class DayState:
     def from_bytes(cls, data: bytes) -> DayState:
         try:
             document = json.loads(data)
-            if document.get("format") != STATE_FORMAT:
+            if document.get("format") not in (1, STATE_FORMAT):
                 raise DayStateError(f"unknown day state format: {document.get('format')!r}")
             state = cls()
             state.latest_ms = int(document["latest_ms"])

@@ -43,7 +43,7 @@ from functions.stats.keysets import PackedKeys, key_of
 if TYPE_CHECKING:
     from functions.events import Event
 
-__all__ = ["Credit", "DayState", "DayStateError", "Decision", "decide"]
+__all__ = ["Credit", "DayState", "DayStateError", "Decision", "Revision", "SliceDecisions", "decide", "decide_slice"]
 
 BURST_TARGETS = 3
 BURST_WINDOW_MS = 10_000
@@ -56,6 +56,9 @@ REPEAT_VISIT = "repeat_visit"
 DUPLICATE_SHARE = "duplicate_share"
 DUPLICATE_EVENT = "duplicate_event"
 TOO_LATE = "too_late"
+# Events that only note something for the KPIs: an employee opened the site or a share link with their token
+# ("seen"), a digest was sent to them ("digest"). Kept as they are, never credited.
+NOTED = ("seen", "digest")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -97,10 +100,47 @@ class Decision:
     unique: bool = False
 
 
+@dataclass(frozen=True)
+class Revision:
+    """An event an earlier slice decided, decided otherwise by this one: a scanner burst found later reached it,
+    or it is the duplicate share that takes a scanner's place. What the KPI facts need to move it."""
+
+    event_id: str
+    day: str
+    type: str
+    employee_id: str
+    team: str
+    content_id: str
+    network: str
+    country: str
+    device: str
+    source: str
+    before: Decision
+    after: Decision
+    points_before: int
+    points_after: int
+
+
+@dataclass(frozen=True)
+class SliceDecisions:
+    decisions: list[Decision]  # one per event of the slice, in (at, id) order
+    credits: list[Credit]
+    revisions: list[Revision]  # earlier slices' events decided otherwise, in the order it happened
+    state: DayState
+
+
 def decide(
     events: Iterable[Event], state: DayState | None, *, points_per_unique: int, points_per_share: int
 ) -> tuple[list[Decision], list[Credit], DayState]:
     """Decide one slice of events (sorted here by ``(at, id)``); ``state`` is left untouched."""
+    decided = decide_slice(events, state, points_per_unique=points_per_unique, points_per_share=points_per_share)
+    return decided.decisions, decided.credits, decided.state
+
+
+def decide_slice(
+    events: Iterable[Event], state: DayState | None, *, points_per_unique: int, points_per_share: int
+) -> SliceDecisions:
+    """``decide``, and the earlier slices' events this slice decided otherwise."""
     run = _Slice(state or DayState(), points_per_unique, points_per_share)
     ordered = sorted(events, key=lambda event: (event.at, event.id))
     for index, event in enumerate(ordered):
@@ -177,6 +217,7 @@ class _Slice:
         self.decisions: list[Decision] = []
         self.credits: dict[int, Credit] = {}  # this slice's events
         self.adjustments: list[Credit] = []  # reversals and take-overs of earlier slices' credits
+        self.revisions: list[Revision] = []
 
     def decide(self, index: int, event: Event) -> None:
         self.decisions.append(Decision(event.id, False, ""))
@@ -185,17 +226,21 @@ class _Slice:
         if credit is not None:
             self.credits[index] = credit
 
-    def finish(self) -> tuple[list[Decision], list[Credit], DayState]:
+    def finish(self) -> SliceDecisions:
         state = DayState()
         state.latest_ms = self.latest_ms
         state.days = {day: tables.map(PackedKeys.compacted) for day, tables in self.days.items()}
         floor = self.latest_ms - BURST_WINDOW_MS
         for pair in self.pairs.values():
             pair.prune(floor)
-            state.recent.extend(replace(entry, index=-1) for entry in pair.entries)
+            state.recent.extend(replace(entry, index=-1, reason=self._reason(entry)) for entry in pair.entries)
         state.recent.sort(key=lambda entry: entry.order)
         credits = [self.credits[index] for index in sorted(self.credits)] + self.adjustments
-        return self.decisions, credits, state
+        return SliceDecisions(self.decisions, credits, self.revisions, state)
+
+    def _reason(self, entry: RecentEvent) -> str:
+        """The reason of an entry's decision as it stands (this slice's own were decided in ``decisions``)."""
+        return self.decisions[entry.index].reason if entry.index >= 0 else entry.reason
 
     def _judge(self, index: int, event: Event) -> tuple[Decision, Credit | None]:
         at_ms = (parse_utc(event.at) - _EPOCH) // _MILLISECOND
@@ -216,9 +261,13 @@ class _Slice:
                 event.id, at_ms, event.visitor, event.employee_id, event.team, event.day, _target(event), human
             )
             entry.index = index
+            entry.content_id, entry.network, entry.source = event.content_id, event.network, event.source
+            entry.country, entry.device = event.country or "", event.device or ""
             if human and event.type == "share":  # the sharer's browser: their clicks that day are their own
                 day.sharers.set(key_of(event.employee_id, event.visitor))
             self._observe(entry)
+        if event.type in NOTED:
+            return Decision(event.id, True, ""), None
         if not human:
             return Decision(event.id, False, event.reason or event.kind or "not_human"), None
         if entry is not None and entry.burst:
@@ -312,8 +361,12 @@ class _Slice:
             self.credits.pop(entry.index, None)
             if entry.human and entry.index < len(self.decisions):
                 self.decisions[entry.index] = Decision(entry.event_id, False, SCANNER_BURST)
-        elif entry.amounts is not None:
-            self.adjustments.append(_credit_of(entry).reversed())
+        else:
+            if entry.amounts is not None:
+                self.adjustments.append(_credit_of(entry).reversed())
+            if entry.human:
+                points = entry.amounts[4] if entry.amounts is not None else 0
+                self._revise(entry, Decision(entry.event_id, False, SCANNER_BURST), points, 0)
         entry.amounts = None
         day = self.days.get(entry.day)
         if day is None:
@@ -342,6 +395,28 @@ class _Slice:
             self.decisions[heir.index] = Decision(heir.event_id, True, "")
         else:
             self.adjustments.append(credit)
+            self._revise(heir, Decision(heir.event_id, True, ""), 0, credit.points)
+
+    def _revise(self, entry: RecentEvent, after: Decision, points_before: int, points_after: int) -> None:
+        """Note that an earlier slice's event is now decided ``after`` (what it was: ``entry.reason``)."""
+        click = entry.target.startswith("c:")
+        before = Decision(
+            entry.event_id,
+            entry.reason not in (DUPLICATE_SHARE, SCANNER_BURST),
+            entry.reason,
+            unique=click and not entry.reason,
+        )
+        self.revisions.append(
+            Revision(
+                *(entry.event_id, entry.day, "click" if click else "share", entry.employee_id, entry.team),
+                *(entry.content_id, entry.network, entry.country, entry.device, entry.source),
+                before,
+                after,
+                points_before,
+                points_after,
+            )
+        )
+        entry.reason = after.reason
 
 
 def _amounts(credit: Credit) -> tuple[int, int, int, int, int]:

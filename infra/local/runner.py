@@ -73,6 +73,7 @@ class Runner:
         self.moto.start()
         host, moto_port = self.moto.get_host_and_port()
         configure_environment(self.port, f"http://{host}:{moto_port}")
+        os.environ.setdefault("KPI_CACHE_DIR", str(self.state_dir / "kpi-cache"))  # files cached from the bucket
 
         import boto3
 
@@ -106,10 +107,13 @@ class Runner:
         self.counting.count()  # a fresh start takes its checkpoint here, before the demo's clicks
         if not fresh:  # state saved by an older version may predate the digest planner's and feeds' indexes
             from functions.content.feed_store import FeedSourceStore
+            from functions.directory.counts import CountsRecord
             from functions.directory.store import EmployeeStore
 
             EmployeeStore().backfill_digest_slots()
             FeedSourceStore().backfill_index()
+            if not CountsRecord().read().known:  # and the directory's counts (the KPIs' rates)
+                EmployeeStore().recount()
         if fresh and self.demo:
             from infra.local.demo import seed
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +36,7 @@ def reset_warm_state() -> None:
     from functions import aws, observability, secrets
     from functions.config import settings
     from functions.digest import deliver
+    from functions.kpis import activity
     from functions.links import redirect
 
     settings.cache_clear()
@@ -42,6 +45,7 @@ def reset_warm_state() -> None:
     secrets.master_secret.cache_clear()
     redirect.reset()
     observability.metrics_enabled.cache_clear()
+    activity.forget()
 
 
 @contextmanager
@@ -57,7 +61,8 @@ def in_process_account(**extra_env: str) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL") or name in _UNSAFE_ENV:
             del os.environ[name]
-    os.environ.update({**sandbox_env(), **extra_env})
+    kpi_cache = tempfile.mkdtemp(prefix="chorus-kpis-")  # each account its own: nothing read from another's
+    os.environ.update({**sandbox_env(), "KPI_CACHE_DIR": kpi_cache, **extra_env})
     try:
         with mock_aws():
             reset_warm_state()
@@ -68,6 +73,7 @@ def in_process_account(**extra_env: str) -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         reset_warm_state()
+        shutil.rmtree(kpi_cache, ignore_errors=True)
 
 
 def seed_sharer() -> tuple[Any, Any]:

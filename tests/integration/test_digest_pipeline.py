@@ -284,3 +284,22 @@ def test_the_planner_reads_only_the_zones_people_live_in(people: list[Employee])
     assert len(list(due_employees(now))) == 2  # still found: every zone at 08:00 is read
     assert calls["Query"] > 2
     client.meta.events.unregister("before-call.dynamodb.*")
+
+
+def test_a_sent_digest_is_noted_for_the_kpis_and_its_share_links_say_they_came_from_it(
+    client: Any, people: list[Employee]
+) -> None:
+    import time
+
+    from functions.events import EventStore
+
+    run_schedule(client.lambda_)
+    client.lambda_.invoke("send_digests", sqs_event(queued()))
+    ola = next(m for m in sent_mail() if "ola@example.com" in str(m["To"]))
+    page = BeautifulSoup(ola.get_body(("html",)).get_content(), "html.parser")  # type: ignore[union-attr]
+    shares = [a["href"] for a in page.find_all("a", href=True) if "/share/" in a["href"]]
+    assert shares and all(parse_qs(urlsplit(href).query)["via"] == ["digest"] for href in shares)
+    now = int(time.time())
+    noted = [e for e in EventStore().slice(now - 120, now + 60) if e.type == "digest"]
+    assert sorted((e.employee_id, e.team) for e in noted) == sorted((p.id, "Sales") for p in (people[0], people[2]))
+    assert all(not e.visitor and not e.ip for e in noted)  # nothing about the reader's browser or address

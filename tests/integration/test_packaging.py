@@ -52,8 +52,9 @@ def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
     probe = (
         "import sys; sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if 'site-packages' not in p];"
         "import app; from functions.pages import not_found_page; import jinja2, is_bot, cachetools, urllib3;"
-        "import functions.web.fetch, urllib3.connection;"
-        "assert all('site-packages' not in m.__file__ for m in (app, jinja2, is_bot, urllib3) if m.__file__);"
+        "import functions.web.fetch, urllib3.connection, duckdb;"
+        "assert all('site-packages' not in m.__file__ for m in (app, jinja2, is_bot, urllib3, duckdb) if m.__file__);"
+        "assert duckdb.connect().execute('SELECT 41 + 1').fetchone() == (42,);"
         "assert int(urllib3.__version__.split('.')[0]) >= 2, urllib3.__version__;"
         "print(app.app.app_name, 'Link not found' in not_found_page())"
     )
@@ -66,6 +67,15 @@ def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chorus", "True"]
+
+
+def test_the_artifact_fits_lambda_and_carries_duckdb_for_the_kpis(package: Path) -> None:
+    """Lambda takes at most 250 MB unzipped (code and layers); DuckDB's wheel is about 61 MB of it."""
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        entries = archive.infolist()
+    assert sum(entry.file_size for entry in entries) < 250 * 1024 * 1024
+    assert any(entry.filename.startswith("duckdb/") for entry in entries)
+    assert any(entry.filename.startswith("functions/kpis/sql/") for entry in entries)
 
 
 def test_the_merged_template_passes_cfn_lint(package: Path) -> None:
@@ -97,7 +107,12 @@ def test_the_counting_run_is_one_schedule_at_a_time_and_the_stream_handlers_read
     assert variables["EVENTS_TABLE"] == {"Ref": "EventsTable"} and variables["DATA_BUCKET"] == {"Ref": "DataBucket"}
     data = template["Resources"]["DataBucket"]["Properties"]
     assert all(data["PublicAccessBlockConfiguration"].values()) and "BucketEncryption" in data
-    assert {rule["Prefix"] for rule in data["LifecycleConfiguration"]["Rules"]} == {"state/", "events/"}
+    # facts/ and events-parquet/ (the KPIs' history) are kept; Athena's results expire
+    assert {rule["Prefix"] for rule in data["LifecycleConfiguration"]["Rules"]} == {
+        "state/",
+        "events/",
+        "athena-results/",
+    }
     for function, table in (("RebuildSite", "ContentTable"), ("RebuildSiteForDirectory", "EmployeesTable")):
         resource = template["Resources"][function]
         assert (

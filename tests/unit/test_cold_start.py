@@ -13,6 +13,7 @@ HEAVY = (
     "boto3",
     "is_bot",
     "feedparser",
+    "duckdb",
 )
 
 

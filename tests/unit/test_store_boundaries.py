@@ -18,6 +18,7 @@ STORES = {
     "functions/content/store.py",
     "functions/content/suggestions.py",  # employees' suggestions
     "functions/digest/records.py",  # what each digest held, and its send claim
+    "functions/directory/counts.py",  # how many employees, in all and active (the KPIs' rates)
     "functions/directory/store.py",
     "functions/dynamo.py",  # item <-> value conversions every store uses
     "functions/events.py",

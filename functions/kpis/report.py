@@ -1,0 +1,31 @@
+"""The KPI report: what ``functions.kpis.query.kpis`` answers, as JSON-able figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    range: dict[str, str]  # {"start", "end"}: ISO days, inclusive
+    filters: dict[str, str]  # the slice asked for (only the filters given)
+    participation_rate: float | None  # active employees who shared ÷ active employees (None: nobody active)
+    adoption_rate: float | None  # employees who took part ÷ everyone in the directory
+    shares: dict[str, int]  # per network, and "total"
+    human_clicks: int
+    unique_human_clicks: int
+    filtered_clicks: dict[str, int]  # per reason
+    clicks_per_share: float | None
+    top_contributors: list[dict[str, Any]]
+    top_content: list[dict[str, Any]]
+    earned_media_value: dict[str, Any]  # {"value", "currency", "formula", "per_network"}
+    referral_clicks: int
+    digest_funnel: dict[str, int]
+    series: dict[str, list[dict[str, Any]]]  # figure -> [{"day", "value"}], one per day of the range
+    previous: dict[str, Any]  # the headline figures of the period of equal length just before
+    enps: Any = None  # filled by the eNPS poll (another module)
+    programme_satisfaction: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
