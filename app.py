@@ -9,7 +9,16 @@ from chalice import Chalice, Cron, Response
 from chalice.app import Request
 
 from functions import observability
-from functions.api import content_routes, directory_routes, http, inbox_routes, mail_routes, me_routes, poll_routes
+from functions.api import (
+    content_routes,
+    directory_routes,
+    http,
+    inbox_routes,
+    kpi_routes,
+    mail_routes,
+    me_routes,
+    poll_routes,
+)
 from functions.api.operations import Operations
 from functions.links import redirect
 
@@ -24,6 +33,7 @@ app.register_blueprint(directory_routes.bp)
 app.register_blueprint(inbox_routes.bp)
 app.register_blueprint(mail_routes.bp)
 app.register_blueprint(me_routes.bp)
+app.register_blueprint(kpi_routes.bp)
 app.register_blueprint(poll_routes.bp)
 
 # Replaced in the deployed template by the tables' real streams (infra/template.yaml).

@@ -28,6 +28,7 @@ TAGS = {  # in the order a reader meets them
     "links": "Short links and signed share links",
     "digests": "The digest email's own links: unsubscribe, preferences and the poll's answers",
     "admin": "Curating the library, the directory and the feeds (admin token)",
+    "results": "The programme's KPIs, charts and exports (admin token); its public totals",
     "site": "Pages for people",
     "meta": "Health and this document",
 }

@@ -6,7 +6,7 @@ The same models validate requests, check every answer (functions/api/operations.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
@@ -532,3 +532,140 @@ class MediaPath(Path):
 
 class PollPath(Path):
     poll_id: StrictStr = _id("The poll: enps-2026Q4 (quarterly), satisfaction-2026-11 (monthly)")
+
+
+# --- KPIs and the Results page --------------------------------------------------------------------------
+
+
+class KpiQuery(Query):
+    start: date | None = Field(None, alias="from", description="First day (YYYY-MM-DD); default 29 days before to")
+    end: date | None = Field(None, alias="to", description="Last day, inclusive (YYYY-MM-DD); default today (UTC)")
+    team: StrictStr | None = Field(None, min_length=1, max_length=200, description="The employee's team")
+    campaign: StrictStr | None = Field(None, min_length=1, max_length=200, description="The item's utm_campaign")
+    network: Network | None = Field(None, description="Shares and clicks on this network only")
+    language: Language | None = Field(None, description="Items in this language only")
+    kind: Kind | None = Field(None, description="company or third_party items only")
+    country: StrictStr | None = Field(None, min_length=2, max_length=2, description="Clicks from this country")
+    device: StrictStr | None = Field(None, min_length=1, max_length=20, description="Clicks from this device class")
+
+
+class KpiCsvQuery(KpiQuery):
+    table: Literal[
+        "headline",
+        "shares",
+        "filtered_clicks",
+        "top_contributors",
+        "top_content",
+        "earned_media_value",
+        "digest_funnel",
+        "series",
+    ] = Field(description="Which table of the report")
+
+
+class ResultsQuery(KpiQuery):
+    lang: Language = Field("en", description="The page's language")
+
+
+class KpiRangeOut(Out):
+    start: str
+    end: str
+
+
+class ContributorOut(Out):
+    employee_id: str
+    name: str | None = Field(None, description="Shown only if the employee shows their name on leaderboards")
+    team: str
+    shares: int
+    unique_human_clicks: int
+    points: int
+
+
+class TopContentOut(Out):
+    content_id: str
+    title: str | None = None
+    shares: int
+    human_clicks: int
+
+
+class EmvOut(Out):
+    value: float
+    currency: str
+    formula: str = Field(description="How the value is computed, with the prices it uses")
+    per_network: dict[str, float]
+
+
+class DigestFunnelOut(Out):
+    digests_sent: int
+    sharers_from_digest: int = Field(description="Employees who shared through a digest's link")
+    human_clicks_from_digest_shares: int
+
+
+class SeriesPointOut(Out):
+    day: str
+    value: float | None
+
+
+class PollResultOut(Out):
+    poll_id: str
+    start: str
+    end: str
+    sent: int
+    responses: int
+    response_rate: float | None
+    shown: bool = Field(description="False under 5 answers: no score is shown")
+    enps: int | None = Field(description="% promoters (9-10) - % detractors (0-6); eNPS polls only")
+    mean: float | None = Field(description="Mean answer, 1-5; satisfaction polls only")
+    distribution: dict[str, int]
+
+
+class HeadlineOut(Out):
+    participation_rate: float | None = Field(description="Active employees who shared ÷ active employees")
+    adoption_rate: float | None = Field(description="Employees taking part ÷ everyone in the directory")
+    sharers: int = Field(description="Employees who shared")
+    shares: int
+    human_clicks: int
+    unique_human_clicks: int
+    filtered_clicks: int
+    clicks_per_share: float | None
+    referral_clicks: int
+    earned_media_value: EmvOut
+
+
+class PreviousOut(HeadlineOut):
+    range: KpiRangeOut
+
+
+class KpisOut(Out):
+    range: KpiRangeOut
+    filters: dict[str, str] = Field(description="The slice asked for (only the filters given)")
+    participation_rate: float | None = Field(description="Active employees who shared ÷ active employees, 0-1")
+    adoption_rate: float | None = Field(
+        description="Employees taking part (shared, or opened a share link or the site with their token) ÷ "
+        "everyone in the directory, 0-1"
+    )
+    shares: dict[str, int] = Field(description="Per network, and total")
+    human_clicks: int
+    unique_human_clicks: int
+    filtered_clicks: dict[str, int] = Field(description="Clicks not counted, per reason")
+    clicks_per_share: float | None
+    top_contributors: list[ContributorOut]
+    top_content: list[TopContentOut]
+    earned_media_value: EmvOut
+    referral_clicks: int = Field(description="Human clicks on hiring and careers items")
+    digest_funnel: DigestFunnelOut
+    series: dict[str, list[SeriesPointOut]] = Field(description="Per figure, one point per day of the range")
+    previous: PreviousOut = Field(description="The headline figures of the period of equal length just before")
+    sharers: int = Field(description="Employees who shared in the range")
+    human_clicks_by_network: dict[str, int] = Field(description="Human clicks per network the share was made on")
+    enps: PollResultOut | None = Field(description="The latest eNPS poll overlapping the range")
+    programme_satisfaction: PollResultOut | None = Field(
+        description="The latest programme-satisfaction poll overlapping the range"
+    )
+
+
+class ProgrammeSummaryOut(Out):
+    range: KpiRangeOut
+    shares: int
+    human_clicks: int
+    unique_human_clicks: int
+    employees_sharing: int = Field(description="Employees who shared in the range")

@@ -165,6 +165,10 @@ def kpis(
             "range": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
             **_headline(before, active, everyone, prices),
         },
+        sharers=headline["sharers"],
+        human_clicks_by_network={
+            row["network"]: int(row["human_clicks"]) for row in figures["networks"] if row["human_clicks"]
+        },
     )
 
 
@@ -200,6 +204,7 @@ def _headline(figures: dict[str, Any], active: int, everyone: int, prices: Any) 
     return {
         "participation_rate": _rate(min(totals["sharers"], active), active),
         "adoption_rate": _rate(min(totals["participants"], everyone), everyone),
+        "sharers": totals["sharers"],
         "shares": totals["shares"],
         "human_clicks": totals["human_clicks"],
         "unique_human_clicks": totals["unique_human_clicks"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -24,6 +24,8 @@ class KpiReport:
     digest_funnel: dict[str, int]
     series: dict[str, list[dict[str, Any]]]  # figure -> [{"day", "value"}], one per day of the range
     previous: dict[str, Any]  # the headline figures of the period of equal length just before
+    sharers: int = 0  # employees who shared in the range (the numerator of participation_rate)
+    human_clicks_by_network: dict[str, int] = field(default_factory=dict)  # the share → click funnel's end
     enps: Any = None  # filled by the eNPS poll (another module)
     programme_satisfaction: Any = None
 

@@ -325,6 +325,7 @@ def arena() -> Iterator[Arena]:
                     "/preferences": {"token": preferences},
                     "/api/me/share-links": {"content_ids": f"{content.id},target"},
                     "/poll/{poll_id}": dict(parse_qsl(urlsplit(poll).query)),
+                    "/api/admin/kpis.csv": {"table": "headline"},
                 },
                 forms={
                     "/preferences": {"token": preferences, "cadence": "weekly", "weekday": "monday", "language": "en"},

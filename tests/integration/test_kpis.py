@@ -148,9 +148,12 @@ def test_the_kpis_of_a_fixed_day_are_the_figures_computed_by_hand(programme: Clo
         "digest_funnel",
         "series",
         "previous",
+        "sharers",
+        "human_clicks_by_network",
         "enps",
         "programme_satisfaction",
     }
+    assert report["sharers"] == 2 and report["human_clicks_by_network"] == {"linkedin": 5, "x": 1}
     assert report["range"] == {"start": "2026-03-10", "end": "2026-03-10"} and report["filters"] == {}
     assert report["participation_rate"] == round(2 / 3, 4)  # Ada and Bob shared; Ada, Bob and Cy are active
     assert report["adoption_rate"] == 0.75  # Ada, Bob (shared), Cy (opened the site) of four in the directory

@@ -1,0 +1,169 @@
+"""The programme's results: KPIs as JSON and CSV for admins, the Results page's admin section, public totals.
+
+The site's Results page (a static page) asks these with the admin's token, as the admin form does; CORS is
+open because the site may live on its own domain, and nothing here is answered without the token except the
+programme's totals, which name nobody.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from chalice import Blueprint, CORSConfig, Response
+
+from functions.api import http
+from functions.api.operations import Operations
+
+if TYPE_CHECKING:
+    from functions.api.schemas import KpiCsvQuery, KpiQuery, ResultsQuery
+    from functions.kpis.query import KpiFilters
+
+bp = Blueprint(__name__)
+api = Operations(bp)
+SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
+DEFAULT_DAYS = 30
+
+
+@bp.route("/api/admin/kpis", methods=["GET"], cors=SITE_CORS)
+@api.admin_only(
+    "The programme's KPIs for a date range and slice: headline figures, a daily series, the previous period",
+    tag="results",
+    query="KpiQuery",
+    response="KpisOut",
+    cache=http.NO_STORE,
+)
+def get_kpis(query: KpiQuery, actor: str) -> dict[str, Any] | Response:
+    from functions.kpis.query import KpiQueryError
+
+    try:
+        return report_of(filters_of(query))
+    except KpiQueryError as exc:
+        return http.error(400, "invalid query parameter", {_parameter(exc.field): exc.message})
+
+
+@bp.route("/api/admin/kpis.csv", methods=["GET"], cors=SITE_CORS)
+@api.admin_only(
+    "One table of the KPI report as CSV (cells a spreadsheet would run as a formula are neutralised)",
+    tag="results",
+    query="KpiCsvQuery",
+    produces="text/csv",
+)
+def get_kpis_csv(query: KpiCsvQuery, actor: str) -> Response:
+    from functions.kpis.query import KpiQueryError
+    from functions.kpis.tables import csv_text, tables
+
+    try:
+        filters = filters_of(query)
+        report = _report(filters)
+    except KpiQueryError as exc:
+        return http.error(400, "invalid query parameter", {_parameter(exc.field): exc.message})
+    name = f"chorus-{query.table}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    return Response(
+        body=csv_text(tables(report)[query.table]),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": http.NO_STORE,
+        },
+    )
+
+
+@bp.route("/api/admin/results", methods=["GET"], cors=SITE_CORS)
+@api.admin_only(
+    "The Results page's report for admins: headline figures against the previous period, SVG charts and a "
+    "data table for each (an HTML fragment in the asked language)",
+    tag="results",
+    query="ResultsQuery",
+    produces="text/html",
+)
+def get_results(query: ResultsQuery, actor: str) -> Response:
+    from functions.kpis.query import KpiQueryError
+    from functions.results.report import render_report
+
+    try:
+        report = _report(filters_of(query))
+    except KpiQueryError as exc:
+        return http.error(400, "invalid query parameter", {_parameter(exc.field): exc.message})
+    page = render_report(report, query.lang)
+    return Response(
+        body=page,
+        status_code=200,
+        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": http.NO_STORE},
+    )
+
+
+@bp.route("/api/results/summary", methods=["GET"], cors=SITE_CORS)
+@api.public(
+    "The programme's totals over the last 30 days, for the public Results page (nothing personal)",
+    tag="results",
+    response="ProgrammeSummaryOut",
+    cache="public, max-age=300",
+)
+def programme_summary() -> dict[str, Any]:
+    from functions.kpis.query import KpiFilters
+
+    last = today()
+    report = _report(KpiFilters(last - timedelta(days=DEFAULT_DAYS - 1), last))
+    return {
+        "range": report.range,
+        "shares": report.shares.get("total", 0),
+        "human_clicks": report.human_clicks,
+        "unique_human_clicks": report.unique_human_clicks,
+        "employees_sharing": report.sharers,
+    }
+
+
+def filters_of(query: KpiQuery) -> KpiFilters:
+    """The query's range (default: the last 30 days to today, UTC) and slice."""
+    from functions.kpis.query import KpiFilters
+
+    end = query.end or today()
+    start = query.start or end - timedelta(days=DEFAULT_DAYS - 1)
+    slices = ("team", "campaign", "network", "language", "kind", "country", "device")
+    return KpiFilters(start, end, **{name: getattr(query, name) for name in slices}).validate()
+
+
+def report_of(filters: KpiFilters) -> dict[str, Any]:
+    """The KPI report with the polls of the range: the latest eNPS and satisfaction poll overlapping it."""
+    return _report(filters).as_dict()
+
+
+def _report(filters: KpiFilters) -> Any:
+    from dataclasses import replace
+
+    from functions.kpis.query import kpis
+    from functions.polls.results import poll_summaries
+
+    latest: dict[str, dict[str, Any]] = {}
+    for summary in poll_summaries(filters.start, filters.end):
+        latest[summary.kind] = _poll(summary)
+    return replace(kpis(filters), enps=latest.get("enps"), programme_satisfaction=latest.get("satisfaction"))
+
+
+def _poll(summary: Any) -> dict[str, Any]:
+    return {
+        "poll_id": summary.poll_id,
+        "start": summary.start.isoformat(),
+        "end": summary.end.isoformat(),
+        "sent": summary.sent,
+        "responses": summary.responses,
+        "response_rate": summary.response_rate,
+        "shown": summary.shown,
+        "enps": summary.enps,
+        "mean": summary.mean,
+        "distribution": {str(value): count for value, count in summary.distribution.items()},
+    }
+
+
+def today() -> date:
+    """Today (UTC) by the event log's clock, which dates the facts (a test moves it)."""
+    from functions import events
+
+    return datetime.fromtimestamp(events.now(), UTC).date()
+
+
+def _parameter(field: str) -> str:
+    """The query parameter a KPI field came from (``start`` and ``end`` are ``from`` and ``to`` in the URL)."""
+    return {"start": "from", "end": "to"}.get(field, field)
