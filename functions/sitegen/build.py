@@ -14,7 +14,7 @@ Paths, per locale ``<l>`` (en, pl, lt, ru)::
     /<l>/topics/  /<l>/topics/<topic>/[page/<n>/]
     /<l>/leaderboard/  /<l>/leaderboard/<team>/
     /<l>/kpi/  /<l>/admin/
-    /assets/site.<hash>.css  /assets/chorus.<hash>.js
+    /assets/site.<hash>.css  /assets/chorus.<hash>.js  /assets/results.<hash>.js (the Results page's own)
 
 Jinja2 (autoescape on for every template) and Babel load on first build, never at cold start.
 """
@@ -75,25 +75,26 @@ class Build:
 class Assets:
     files: dict[str, bytes]  # hashed key -> bytes
     css: str  # URL path of the stylesheet
-    js: str  # URL path of the script
+    js: str  # URL path of the script every page loads
+    results_js: str  # URL path of the Results page's script (only that page loads it)
     version: str  # changes when a template, catalog, asset or this generator does
 
 
 @cache
 def assets() -> Assets:
     files, names = {}, {}
-    for source in ("site.css", "chorus.js"):
+    for source in ("site.css", "chorus.js", "results.js"):
         body = (STATIC / source).read_bytes()
         stem, suffix = source.rsplit(".", 1)
         key = f"assets/{stem}.{hashlib.sha256(body).hexdigest()[:12]}.{suffix}"
         files[key] = body
-        names[suffix] = "/" + key
+        names[source] = "/" + key
     version = hashlib.sha256(GENERATOR_VERSION.encode())
     for path in sorted([*TEMPLATES.rglob("*.*"), *(SITE_DIR / "locale").rglob("*.mo")]):
         version.update(path.name.encode() + path.read_bytes())
     for key in sorted(files):
         version.update(key.encode())
-    return Assets(files, names["css"], names["js"], version.hexdigest())
+    return Assets(files, names["site.css"], names["chorus.js"], names["results.js"], version.hexdigest())
 
 
 def build(
@@ -261,7 +262,8 @@ class _Site:
         for team, slug in self.team_paths.items():
             context = {"boards": self._boards(team), "teams": teams, "team": team}
             yield self._spec(locale, "leaderboard.html", f"leaderboard/{slug}/", context)
-        yield self._spec(locale, "kpi.html", "kpi/", {})
+        filters = {"teams": sorted(self.data.teams), "networks": list(NETWORKS), "locales": list(LOCALES)}
+        yield self._spec(locale, "kpi.html", "kpi/", filters)  # the Results page's filters
         yield self._spec(locale, "admin.html", "admin/", {"admin_url": self.api_url + "/admin"})
 
     def _listing(
@@ -351,6 +353,7 @@ class _Site:
             "api_url": self.api_url,
             "css": self.assets.css,
             "js": self.assets.js,
+            "results_js": self.assets.results_js,
             "alternates": alternates if spec.path.startswith(f"/{spec.locale}/") else [],
             "language_names": LANGUAGE_NAMES,
             "network_names": NETWORK_NAMES,

@@ -101,3 +101,17 @@ def test_every_leaderboard_says_in_its_language_that_points_come_only_from_share
         for page in (f"{lang}/leaderboard/index.html", f"{lang}/leaderboard/sales/index.html"):
             lead = BeautifulSoup(files[page].decode(), "html.parser").select_one("main p.lead")
             assert lead is not None and lead.get_text().startswith(sentence), page
+
+
+def test_only_the_results_page_loads_its_script_and_it_offers_the_teams_as_filters() -> None:
+    import re
+
+    result = build(data(teams=("R&D", "Sales")), {}, "https://site.example.org", "https://api.example.org")
+    scripts = [key for key in result.files if re.fullmatch(r"assets/results\.[0-9a-f]{12}\.js", key)]
+    assert len(scripts) == 1
+    results = result.files["pl/kpi/index.html"].decode()
+    assert f'<script src="/{scripts[0]}" defer></script>' in results
+    assert scripts[0] not in result.files["pl/index.html"].decode()
+    assert '<option value="R&amp;D">R&amp;D</option>' in results and '<option value="Sales">' in results
+    assert '<input type="password" id="r-token"' in results and 'aria-live="polite"' in results
+    assert not re.search(r"<script(?![^>]*\bsrc=)|<style|\sstyle=", results)  # the CSP allows neither inline
