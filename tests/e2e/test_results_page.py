@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import PERSON_UA, RunningChorus, api
 from tests.e2e.test_site import ARTIFACTS, SERIOUS
@@ -35,7 +36,7 @@ def open_results(page: Any, chorus: RunningChorus, lang: str = "en") -> None:
 
 
 def shown_figures(page: Any) -> dict[str, int]:
-    page.wait_for_function("document.querySelector('[data-summary=\"shares\"]').textContent !== '–'")
+    expect(page.locator('[data-summary="shares"]')).not_to_have_text("–")  # filled from the API
     cells = page.locator("#summary [data-summary]").all()
     # "1,234" in English, "1 234" in Polish: the digits are the number.
     return {cell.get_attribute("data-summary"): int("".join(filter(str.isdigit, cell.inner_text()))) for cell in cells}
