@@ -29,6 +29,16 @@ def _iso_text(value: Any) -> Any:
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
+def _iso_day(value: Any) -> Any:
+    """A day as ``YYYY-MM-DD`` text only: pydantic would read ``0`` as 1970-01-01 and ``2026-03-10T00:00`` too."""
+    if not isinstance(value, str) or len(value) != 10:
+        raise PydanticCustomError("iso_date", "must be a day, YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
 def _kept(**constraints: Any) -> Any:
     """An optional field that is kept when left out, and has no null (the schema shows no default)."""
     return Field(None, json_schema_extra=_without_default, **constraints)
@@ -538,8 +548,8 @@ class PollPath(Path):
 
 
 class KpiQuery(Query):
-    start: date | None = Field(None, alias="from", description="First day (YYYY-MM-DD); default 29 days before to")
-    end: date | None = Field(None, alias="to", description="Last day, inclusive (YYYY-MM-DD); default today (UTC)")
+    start: IsoDay | None = Field(None, alias="from", description="First day (YYYY-MM-DD); default 29 days before to")
+    end: IsoDay | None = Field(None, alias="to", description="Last day, inclusive (YYYY-MM-DD); default today (UTC)")
     team: StrictStr | None = Field(None, min_length=1, max_length=200, description="The employee's team")
     campaign: StrictStr | None = Field(None, min_length=1, max_length=200, description="The item's utm_campaign")
     network: Network | None = Field(None, description="Shares and clicks on this network only")

@@ -37,6 +37,8 @@ def test_the_kpis_are_the_report_for_the_range_and_slice(client: Any, admin: dic
     [
         ("from=2026-03-11&to=2026-03-10", "to"),  # before its start
         ("from=10.03.2026", "from"),
+        ("to=0", "to"),  # not a Unix time: a day
+        ("from=2026-03-10T00:00", "from"),
         ("from=2025-01-01&to=2026-03-10", "to"),  # more than 366 days
         ("network=myspace", "network"),
         ("zzz=1", "zzz"),

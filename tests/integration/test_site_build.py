@@ -78,7 +78,7 @@ def test_every_page_is_built_in_four_languages_with_hashed_assets(demo: Any, tmp
         assert len(item_pages) == len(items)
         assert parse_page(pages[f"{locale}/index.html"]).lang == locale
     assets = sorted(p.name for p in (tmp_path / "assets").iterdir())
-    assert len(assets) == 2 and all(re.fullmatch(r"(site|chorus)\.[0-9a-f]{12}\.(css|js)", a) for a in assets)
+    assert len(assets) == 3 and all(re.fullmatch(r"(site|chorus|results)\.[0-9a-f]{12}\.(css|js)", a) for a in assets)
     home = pages["en/index.html"]
     assert f"/assets/{next(a for a in assets if a.endswith('.css'))}" in home
 
