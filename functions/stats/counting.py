@@ -32,8 +32,9 @@ from functions.kpis.live import ContentFacetCache, SliceKpis, closed_before, com
 from functions.kpis.store import KpiFiles
 from functions.stats.aggregates import AggregateStore, Checkpoint
 from functions.stats.archive import CountingArchive, SliceRecord
+from functions.stats.badges import STORY_100, earned
 from functions.stats.decide import DayState, decide_slice
-from functions.stats.folding import EmployeeDelta, board_changes, fold
+from functions.stats.folding import EmployeeDelta, EmployeeTotals, board_changes, fold
 from functions.stats.meter import Metered, Usage, item_size
 from functions.stats.periods import dropped_keys, kept_keys
 
@@ -146,7 +147,11 @@ def _count(
             if state is None:
                 state = archive.load_state(position.state_key, moment)
             decided = decide_slice(
-                found, state, points_per_unique=s.points_per_unique_human_click, points_per_share=s.points_per_share
+                found,
+                state,
+                points_per_unique=s.points_per_unique_human_click,
+                points_per_share=s.points_per_share,
+                points_per_suggestion=s.points_per_approved_suggestion,
             )
             state = decided.state
             record.add(found, decided.decisions)
@@ -186,6 +191,7 @@ def _fold_in(
         leftover = {period for period in totals.figures if period not in kept}
         if leftover:  # figures of a period long past, on an item not updated since: dropped once seen
             store.drop_periods(delta.employee_id, leftover, end)
+        _note_progress(delta, totals, end, store)
         applied.append((delta, totals))
     for (period, scope), changes in sorted(board_changes(applied, kept).items()):
         board = store.board(period, scope, consistent=True)
@@ -196,3 +202,20 @@ def _fold_in(
         if written:
             report.boards += 1
             report.usage.wrote("board", item_size(item))
+
+
+def _note_progress(delta: EmployeeDelta, totals: EmployeeTotals, end: int, store: AggregateStore) -> None:
+    """The badges and streak this slice earned the employee (functions/stats/badges.py), from their totals
+    after it: a second write to their item only when something changed. Re-run, it finds the same."""
+    best_item = 0
+    if STORY_100 not in totals.badges:  # per-item counts are kept only until the badge is earned
+        for content_id, amount in sorted(delta.item_readers.items()):
+            if amount:
+                best_item = max(best_item, store.add_item_readers(delta.employee_id, content_id, amount, end))
+    badges = earned(totals.figures.get("A", {}), best_item) - totals.badges
+    streak = totals.streak
+    for period, credited in sorted(delta.periods.items()):
+        shared = credited["shares"] > 0 and totals.figures.get(period, {}).get("shares", 0) > 0
+        if period.startswith("W#") and shared:
+            streak = streak.with_share_in(period.removeprefix("W#"))
+    store.note_progress(delta.employee_id, badges, streak if streak != totals.streak else None, end)

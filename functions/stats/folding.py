@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from functions.stats.badges import Streak
 from functions.stats.boards import EVERYONE, Change, Entry
 from functions.stats.decide import Credit
 from functions.stats.periods import kept_keys, period_keys
@@ -25,6 +26,7 @@ class EmployeeDelta:
     employee_id: str
     team: str
     periods: dict[str, Counter[str]] = field(default_factory=dict)  # period key -> metric -> change
+    item_readers: Counter[str] = field(default_factory=Counter)  # content id -> change in unique human clicks
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class EmployeeTotals:
     team: str
     was: str  # their team before this slice
     figures: dict[str, dict[str, int]]  # period key -> metric -> total
+    badges: frozenset[str] = frozenset()  # functions/stats/badges.py
+    streak: Streak = field(default_factory=Streak)
 
 
 def fold(credits: Iterable[Credit], day: str, into: dict[str, EmployeeDelta] | None = None) -> dict[str, EmployeeDelta]:
@@ -44,6 +48,8 @@ def fold(credits: Iterable[Credit], day: str, into: dict[str, EmployeeDelta] | N
     for credit in credits:
         delta = deltas.setdefault(credit.employee_id, EmployeeDelta(credit.employee_id, credit.team))
         delta.team = credit.team
+        if credit.unique_human_clicks and credit.content_id:
+            delta.item_readers[credit.content_id] += credit.unique_human_clicks
         keys = period_keys(credit.day)
         for period in BOARD_PERIODS:
             if keys[period] not in kept:
