@@ -3,14 +3,13 @@
 The only module that knows these shapes (pk / sk ``-``):
 
 - ``EMP#<employee>``: one number per period and metric, ``W#2026-W47|points``, ``M#2026-11|shares``,
-  ``A|unique_human_clicks`` … for this and the previous week and month and all time; ``team`` (last seen),
+  ``A|unique_human_clicks`` … for this and the previous week and month and all time, and each item's unique
+  human clicks in this and the previous week, ``R#2026-W47|<content id>``; ``team`` (last seen),
   ``was`` (the team before the last slice) and ``applied`` (the end of the last slice folded in, epoch
   seconds). A slice is added with one UpdateItem whose condition is that watermark: re-running a slice
   changes nothing, and still hands back the totals. ``badges`` (a string set) and ``streak_week``,
   ``streak_current``, ``streak_best`` (functions/stats/badges.py), set by a second UpdateItem of the same
   slice only when they change (at most once a week, and once per badge).
-- ``READS#<employee>`` / ``<content>``: ``readers``, the unique human clicks one item of theirs brought, all
-  time, and ``applied``; kept only until the employee holds ``story_100``.
 - ``BOARD#<period>#<team or *>``: ``top`` and ``hist`` as JSON (functions/stats/boards.py) and
   ``applied``, replaced with a PutItem conditioned on that watermark.
 - ``CHECKPOINT``: ``slice_end`` and ``state_key``, the last slice counted and the S3 key of the decision
@@ -185,28 +184,10 @@ class AggregateStore:
                 ExpressionAttributeValues=values,
             )
 
-    def add_item_readers(self, employee_id: str, content_id: str, amount: int, slice_end: int) -> int:
-        """Add a slice's unique human clicks on one item of the employee's, once; the all-time count after it."""
-        key = {"pk": {"S": f"READS#{employee_id}"}, "sk": {"S": content_id}}
-        try:
-            response = self.client.update_item(
-                TableName=self.table,
-                Key=key,
-                UpdateExpression="SET #applied = :slice ADD #readers :amount",
-                ConditionExpression="attribute_not_exists(#applied) OR #applied < :slice",
-                ExpressionAttributeNames={"#applied": "applied", "#readers": "readers"},
-                ExpressionAttributeValues={":slice": {"N": str(slice_end)}, ":amount": {"N": str(amount)}},
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-            item = response["Attributes"]
-        except self.client.exceptions.ConditionalCheckFailedException as exc:  # this slice is in already
-            item = exc.response.get("Item") or {}
-        return int(item.get("readers", {}).get("N", "0"))
-
-    def drop_periods(self, employee_id: str, periods: Iterable[str], slice_end: int) -> None:
-        """Remove the figures of periods no longer kept (seen on an item the slice just updated)."""
-        names = {f"#r{n}": f"{p}|{m}" for n, (p, m) in enumerate((p, m) for p in sorted(periods) for m in METRICS)}
+    def drop_periods(self, employee_id: str, periods: Mapping[str, Iterable[str]], slice_end: int) -> None:
+        """Remove the figures (period -> names) of periods no longer kept, seen on an item the slice just updated."""
+        pairs = [(p, m) for p in sorted(periods) for m in sorted(periods[p])]
+        names = {f"#r{n}": f"{p}|{m}" for n, (p, m) in enumerate(pairs)}
         # if a later slice updated the item meanwhile, that slice drops them
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.update_item(

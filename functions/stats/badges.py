@@ -5,7 +5,9 @@ showing them costs no read beyond the item every standing already reads:
 
 - ``first_share``: their first counted share (all-time shares reached 1);
 - ``ten_readers``: 10 unique human clicks on their links, all time;
-- ``story_100``: one item of theirs brought 100 unique human clicks (all time, on every network together).
+- ``story_100``: one item of theirs brought 100 unique human clicks (on every network together) within
+  an ISO week and the one before: the per-item counts the employee's item keeps (ADR 9, amended, says why
+  not all time).
 
 A badge once earned is kept. The **streak** counts consecutive ISO weeks (UTC, as the leaderboards count)
 with at least one counted share: ``current`` and ``best``. A week with no share breaks it: ``current``

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 
 from functions.config import settings
@@ -157,7 +156,18 @@ def test_counting_a_slice_again_neither_repeats_a_streak_step_nor_a_reader(aws: 
     store.move_checkpoint(after, Checkpoint(after.slice_end - 300, ""))
     run_once()
     assert progress("ada") == (["first_share"], 2, 2)
-    readers = boto3.client("dynamodb").get_item(
-        TableName=settings().aggregates_table, Key={"pk": {"S": "READS#ada"}, "sk": {"S": "launch"}}
-    )["Item"]
-    assert readers["readers"] == {"N": "1"}
+    week = datetime.fromtimestamp(MONDAY + WEEK, UTC).strftime("R#%G-W%V")
+    assert totals("ada", week) == {"launch": 1}  # the item's unique human clicks that week, counted once
+
+
+def test_a_story_earns_its_badge_with_100_readers_over_this_and_the_previous_week(aws: None, clock: Clock) -> None:
+    def readers(count: int, at: float, prefix: str) -> list:
+        return [click("ada", f"{prefix}{n}", at=iso(at)) for n in range(count)]
+
+    count_at(clock, MONDAY, readers(60, MONDAY, "a"))  # week 45
+    count_at(clock, MONDAY + 2 * WEEK, readers(50, MONDAY + 2 * WEEK, "b"))  # week 47: 45 is no longer kept
+    assert progress("ada")[0] == ["ten_readers"]
+    count_at(clock, MONDAY + 3 * WEEK, readers(50, MONDAY + 3 * WEEK, "c"))  # weeks 47 and 48: 100
+    assert progress("ada")[0] == ["ten_readers", "story_100"]
+    figures = AggregateStore().employee("ada").figures
+    assert set(figures) == {"W#2026-W47", "W#2026-W48", "M#2026-11", "R#2026-W47", "R#2026-W48", "A"}
