@@ -10,6 +10,7 @@ LANGUAGES = ("en", "pl", "lt", "ru")  # of content, people, email and the site: 
 NETWORKS = ("linkedin", "x", "facebook", "whatsapp", "email")
 # Brand names stay as they are in every language; "email" is translated where it is shown.
 POLL_CADENCES = ("off", "monthly", "quarterly")  # how often a poll is asked: one poll id per period
+MAX_POINTS = 1000  # per counted event: a typo (10000 for 10) is refused rather than flooding the boards
 NETWORK_NAMES = {"linkedin": "LinkedIn", "x": "X", "facebook": "Facebook", "whatsapp": "WhatsApp"}
 
 
@@ -90,8 +91,10 @@ class Settings:
     event_shards: int = 10  # partition keys per bucket: a viral link's clicks spread over this many
     share_link_ttl_days: int = 30
     link_cache_seconds: int = 300
+    # The points rules (issue 13): what each counted share, unique human click and approved suggestion earns.
     points_per_unique_human_click: int = 10
     points_per_share: int = 1
+    points_per_approved_suggestion: int = 5
     digest_hour: int = 8  # local delivery hour
     digest_items: int = 8  # items per digest (at most 10)
     digest_company_share: float = 0.2  # share of company content; the rest third-party (the Dell rule)
@@ -142,8 +145,15 @@ class Settings:
             **_counting(env),
             share_link_ttl_days=_positive_int(env, "SHARE_LINK_TTL_DAYS", 30),
             link_cache_seconds=_positive_int(env, "LINK_CACHE_SECONDS", 300),
-            points_per_unique_human_click=_positive_int(env, "POINTS_PER_UNIQUE_HUMAN_CLICK", 10),
-            points_per_share=_positive_int(env, "POINTS_PER_SHARE", 1),
+            points_per_unique_human_click=_bounded_int(
+                env,
+                "POINTS_PER_UNIQUE_CLICK" if env.get("POINTS_PER_UNIQUE_CLICK") else "POINTS_PER_UNIQUE_HUMAN_CLICK",
+                10,
+                0,
+                MAX_POINTS,
+            ),
+            points_per_share=_bounded_int(env, "POINTS_PER_SHARE", 1, 0, MAX_POINTS),
+            points_per_approved_suggestion=_bounded_int(env, "POINTS_PER_APPROVED_SUGGESTION", 5, 0, MAX_POINTS),
             digest_hour=_bounded_int(env, "DIGEST_HOUR", 8, 0, 23),
             digest_items=_bounded_int(env, "DIGEST_ITEMS", 8, 1, 10),
             digest_company_share=_fraction(env, "DIGEST_COMPANY_SHARE", 0.2),

@@ -34,13 +34,15 @@ _CONTENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
     cache=http.NO_STORE,
 )
 def me(employee: Employee) -> dict[str, Any]:
-    """Name, team and this week's, month's and all-time figures and rank of the token's employee."""
-    from functions.stats.leaderboard import own_standings
+    """Name, team, this week's, month's and all-time figures and rank, badges and weekly streak of the token's
+    employee (one GetItem for the employee's figures, one BatchGetItem for their boards)."""
+    from functions.stats.leaderboard import own_view
 
-    standings = own_standings(employee.id)
+    standings, progress = own_view(employee.id)
     return {
         "employee": {"name": employee.name, "team": employee.team, "show_name": employee.show_name},
         "standings": {period: standing.public() for period, standing in standings.items()},
+        **progress.public(),
     }
 
 

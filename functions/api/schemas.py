@@ -277,9 +277,20 @@ class MeEmployeeOut(Out):
     show_name: bool
 
 
+class StreakOut(Out):
+    current: int = Field(
+        description="Consecutive ISO weeks (UTC) with a counted share, up to this one; 0: none running"
+    )
+    best: int = Field(description="The longest such run so far")
+
+
 class MeOut(Out):
     employee: MeEmployeeOut
     standings: dict[Literal["week", "month", "all"], OwnStandingOut]
+    badges: list[Literal["first_share", "ten_readers", "story_100"]] = Field(
+        description="Earned for good: the first counted share, 10 unique human clicks, one item with 100"
+    )
+    streak: StreakOut
 
 
 class MyShareLinksOut(Out):

@@ -244,10 +244,12 @@ def approve(
     try:
         store.add(item)
     except ContentExistsError:
+        _credit_approval(suggestion, content_id)
         return store.get(content_id) or item
     except Exception:
         _undo_approval(suggestion_id, moderator, decided_at)
         raise
+    _credit_approval(suggestion, content_id)
     return item
 
 
@@ -287,6 +289,46 @@ def _decide(suggestion_id: str, expression: str, values: dict[str, Any]) -> Sugg
         get_suggestion(suggestion_id)  # raises SuggestionNotFoundError when there is none
         raise SuggestionAlreadyDecidedError(suggestion_id) from None
     return _suggestion_from_item(response["Attributes"])
+
+
+def approval_event_id(suggestion_id: str) -> str:
+    """The id of the event that credits an approval: one per suggestion, so the counting run can tell a
+    second copy (``duplicate_event``) from a second approval, which the status condition already refuses."""
+    return hashlib.sha256(f"approved\n{suggestion_id}".encode()).hexdigest()[:16]
+
+
+def _credit_approval(suggestion: Suggestion, content_id: str) -> None:
+    """Write the event that earns the employee their points for an approved suggestion (the counting run
+    credits it: functions/stats/decide.py). Only once the approval stands: it is written after the one
+    conditional update that can approve the suggestion, and after the item is in the library."""
+    from functions import events
+    from functions.clock import from_epoch
+    from functions.directory.store import EmployeeStore
+    from functions.events import Event, EventStore
+    from functions.stats.decide import SUGGESTION
+
+    employee = EmployeeStore().get(suggestion.employee_id)
+    if employee is None:  # left the directory: nobody to credit (nor any board to show them on)
+        return
+    event = Event(
+        type=SUGGESTION,
+        at=events.timestamp(from_epoch(events.now())),  # the log's clock: the slice it is written in
+        employee_id=employee.id,
+        content_id=content_id,
+        network="",
+        team=employee.team,
+        code="",
+        id=approval_event_id(suggestion.id),
+    )
+    store = EventStore()
+    item = store.item(event)
+    try:
+        store.put_item(item)
+    except Exception as exc:  # noqa: BLE001 - the approval stands; an operator can replay the logged item
+        observability.logger().error(
+            "suggestion_points_not_recorded",
+            extra={"suggestion": suggestion.id, "error": repr(exc), "replay_item": item},
+        )
 
 
 def _undo_approval(suggestion_id: str, moderator: str, decided_at: str) -> None:

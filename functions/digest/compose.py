@@ -149,14 +149,18 @@ class Composer:
         """This week's shares and human clicks (UTC ISO week, as the leaderboard counts) and rank in the top."""
         from functions.digest.render import WeekFigures
         from functions.stats.aggregates import AggregateStore
+        from functions.stats.leaderboard import progress_of
         from functions.stats.periods import current_key
 
         totals = AggregateStore().employee(employee_id)
         week = totals.figures.get(current_key("week", self.now), {}) if totals else {}
+        progress = progress_of(totals, self.now)
         return WeekFigures(
             shares=week.get("shares", 0),
             human_clicks=week.get("human_clicks", 0),
             rank=self.ranks().get(employee_id),
+            streak=progress.streak,
+            badges=tuple(progress.badges),
         )
 
     def ranks(self) -> dict[str, int]:

@@ -54,6 +54,8 @@ class WeekFigures:
     shares: int
     human_clicks: int
     rank: int | None  # None: not ranked yet
+    streak: int = 0  # consecutive ISO weeks with a counted share (functions/stats/badges.py); 0: none running
+    badges: tuple[str, ...] = ()  # earned, in the order they are shown
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def render_digest(digest: Digest) -> RenderedDigest:
         "number": partial(format_number, locale=locale),
         "network_names": NETWORK_NAMES,
         "week_line": week_line(digest.week, locale),
+        "progress_line": progress_line(digest.week, locale),
         "polls": [_poll_view(poll, locale) for poll in digest.polls],
         "preheader": " · ".join(item.title for item in digest.items[:3]),
         "rule": RULE,
@@ -136,6 +139,34 @@ def week_line(week: WeekFigures, locale: str) -> str:
         "clicks": clicks % {"num": format_number(week.human_clicks, locale)},
         "rank": rank,
     }
+
+
+def badge_names(locale: str) -> dict[str, str]:
+    """Each badge's name in ``locale`` (the site's standing box shows the same strings)."""
+    catalog = translations(locale)
+    return {
+        "first_share": catalog.gettext("First share"),
+        "ten_readers": catalog.gettext("Ten readers"),
+        "story_100": catalog.gettext("A story with 100 readers"),
+    }
+
+
+def progress_line(week: WeekFigures, locale: str) -> str:
+    """``You have a 3-week streak. Your badges: First share and Ten readers.`` or "" when there is neither."""
+    from babel.lists import format_list
+
+    catalog = translations(locale)
+    parts = []
+    if week.streak:
+        # TRANSLATORS: consecutive weeks in which the employee shared at least once.
+        streak = catalog.ngettext("You have a %(num)s-week streak.", "You have a %(num)s-week streak.", week.streak)
+        parts.append(streak % {"num": format_number(week.streak, locale)})
+    if week.badges:
+        names = badge_names(locale)
+        listed = format_list([names.get(badge, badge) for badge in week.badges], locale=locale)
+        # TRANSLATORS: %(badges)s is a list of badge names, e.g. "First share and Ten readers".
+        parts.append(catalog.gettext("Your badges: %(badges)s.") % {"badges": listed})
+    return " ".join(parts)
 
 
 def build_message(digest: Digest, rendered: RenderedDigest, sender: str) -> bytes:

@@ -3,10 +3,13 @@
 The only module that knows these shapes (pk / sk ``-``):
 
 - ``EMP#<employee>``: one number per period and metric, ``W#2026-W47|points``, ``M#2026-11|shares``,
-  ``A|unique_human_clicks`` … for this and the previous week and month and all time; ``team`` (last seen),
+  ``A|unique_human_clicks`` … for this and the previous week and month and all time, and each item's unique
+  human clicks in this and the previous week, ``R#2026-W47|<content id>``; ``team`` (last seen),
   ``was`` (the team before the last slice) and ``applied`` (the end of the last slice folded in, epoch
   seconds). A slice is added with one UpdateItem whose condition is that watermark: re-running a slice
-  changes nothing, and still hands back the totals.
+  changes nothing, and still hands back the totals. ``badges`` (a string set) and ``streak_week``,
+  ``streak_current``, ``streak_best`` (functions/stats/badges.py), set by a second UpdateItem of the same
+  slice only when they change (at most once a week, and once per badge).
 - ``BOARD#<period>#<team or *>``: ``top`` and ``hist`` as JSON (functions/stats/boards.py) and
   ``applied``, replaced with a PutItem conditioned on that watermark.
 - ``CHECKPOINT``: ``slice_end`` and ``state_key``, the last slice counted and the S3 key of the decision
@@ -25,6 +28,7 @@ from functions import aws
 from functions.config import settings
 from functions.dynamo import is_condition_failure
 from functions.lease import Lease
+from functions.stats.badges import Streak
 from functions.stats.boards import Board, Entry
 from functions.stats.folding import METRICS, EmployeeTotals
 
@@ -59,7 +63,13 @@ def totals_from_item(employee_id: str, item: Mapping[str, Any]) -> EmployeeTotal
             period, metric = name.rsplit("|", 1)
             figures.setdefault(period, {})[metric] = int(value["N"])
     team = item.get("team", {}).get("S", "")
-    return EmployeeTotals(employee_id, team, item.get("was", {}).get("S", team), figures)
+    streak = Streak(
+        item.get("streak_week", {}).get("S", ""),
+        int(item.get("streak_current", {}).get("N", "0")),
+        int(item.get("streak_best", {}).get("N", "0")),
+    )
+    badges = frozenset(item.get("badges", {}).get("SS", ()))
+    return EmployeeTotals(employee_id, team, item.get("was", {}).get("S", team), figures, badges, streak)
 
 
 def board_from_item(period: str, scope: str, item: Mapping[str, Any] | None) -> Board:
@@ -144,9 +154,40 @@ class AggregateStore:
                 raise CountingConflictError(f"employee {employee_id} is past slice {slice_end}") from exc
         return totals_from_item(employee_id, item), item
 
-    def drop_periods(self, employee_id: str, periods: Iterable[str], slice_end: int) -> None:
-        """Remove the figures of periods no longer kept (seen on an item the slice just updated)."""
-        names = {f"#r{n}": f"{p}|{m}" for n, (p, m) in enumerate((p, m) for p in sorted(periods) for m in METRICS)}
+    def note_progress(self, employee_id: str, badges: set[str], streak: Streak | None, slice_end: int) -> None:
+        """Add newly earned badges and set a changed streak, as this slice decided them (unless a later slice
+        updated the item since: that slice decides them again from its own totals)."""
+        names = {"#applied": "applied"}
+        values: dict[str, Any] = {":slice": {"N": str(slice_end)}}
+        parts = []
+        if streak is not None:
+            names |= {"#week": "streak_week", "#current": "streak_current", "#best": "streak_best"}
+            values |= {
+                ":week": {"S": streak.week},
+                ":current": {"N": str(streak.current)},
+                ":best": {"N": str(streak.best)},
+            }
+            parts.append("SET #week = :week, #current = :current, #best = :best")
+        if badges:
+            names["#badges"] = "badges"
+            values[":badges"] = {"SS": sorted(badges)}
+            parts.append("ADD #badges :badges")
+        if not parts:
+            return
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=_employee_key(employee_id),
+                UpdateExpression=" ".join(parts),
+                ConditionExpression="#applied = :slice",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+
+    def drop_periods(self, employee_id: str, periods: Mapping[str, Iterable[str]], slice_end: int) -> None:
+        """Remove the figures (period -> names) of periods no longer kept, seen on an item the slice just updated."""
+        pairs = [(p, m) for p in sorted(periods) for m in sorted(periods[p])]
+        names = {f"#r{n}": f"{p}|{m}" for n, (p, m) in enumerate(pairs)}
         # if a later slice updated the item meanwhile, that slice drops them
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.update_item(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,10 +33,11 @@ from functions.kpis.live import ContentFacetCache, SliceKpis, closed_before, com
 from functions.kpis.store import KpiFiles
 from functions.stats.aggregates import AggregateStore, Checkpoint
 from functions.stats.archive import CountingArchive, SliceRecord
+from functions.stats.badges import earned
 from functions.stats.decide import DayState, decide_slice
-from functions.stats.folding import EmployeeDelta, board_changes, fold
+from functions.stats.folding import EmployeeDelta, EmployeeTotals, board_changes, fold
 from functions.stats.meter import Metered, Usage, item_size
-from functions.stats.periods import dropped_keys, kept_keys
+from functions.stats.periods import dropped_keys, held_keys, kept_keys, readers_key
 
 LEASE_MARGIN_SECONDS = 60  # a run may overrun its budget by one slice's work
 DEFAULT_BUDGET_SECONDS = 60.0
@@ -146,7 +148,11 @@ def _count(
             if state is None:
                 state = archive.load_state(position.state_key, moment)
             decided = decide_slice(
-                found, state, points_per_unique=s.points_per_unique_human_click, points_per_share=s.points_per_share
+                found,
+                state,
+                points_per_unique=s.points_per_unique_human_click,
+                points_per_share=s.points_per_share,
+                points_per_suggestion=s.points_per_approved_suggestion,
             )
             state = decided.state
             record.add(found, decided.decisions)
@@ -178,14 +184,17 @@ def _fold_in(
 ) -> None:
     """Add each employee's credits to their item, then move them on every board touched, each write once."""
     kept = set(kept_keys(day).values())
+    held = held_keys(day)
+    weeks = [readers_key(kept_keys(day)[week]) for week in ("week", "previous_week")]
     applied = []
     for delta in deltas.values():
         totals, item = store.add_to_employee(delta.employee_id, delta.team, delta.periods, end, dropped_keys(day))
         report.employees += 1
         report.usage.wrote("employee", item_size(item))
-        leftover = {period for period in totals.figures if period not in kept}
+        leftover = {period: list(totals.figures[period]) for period in totals.figures if period not in held}
         if leftover:  # figures of a period long past, on an item not updated since: dropped once seen
             store.drop_periods(delta.employee_id, leftover, end)
+        _note_progress(delta, totals, weeks, end, store)
         applied.append((delta, totals))
     for (period, scope), changes in sorted(board_changes(applied, kept).items()):
         board = store.board(period, scope, consistent=True)
@@ -196,3 +205,24 @@ def _fold_in(
         if written:
             report.boards += 1
             report.usage.wrote("board", item_size(item))
+
+
+def _note_progress(
+    delta: EmployeeDelta, totals: EmployeeTotals, weeks: list[str], end: int, store: AggregateStore
+) -> None:
+    """The badges and streak this slice earned the employee (functions/stats/badges.py), from their totals
+    after it: a second write to their item only when something changed. Re-run, it finds the same.
+
+    ``story_100`` counts an item's unique human clicks over this and the previous ISO week (``weeks``: the
+    ``R#`` figures the item keeps), not all time: see ADR 9's amendment."""
+    readers: Counter[str] = Counter()
+    for week in weeks:
+        readers.update(totals.figures.get(week, {}))
+    best_item = max(readers.values(), default=0)
+    badges = earned(totals.figures.get("A", {}), best_item) - totals.badges
+    streak = totals.streak
+    for period, credited in sorted(delta.periods.items()):
+        shared = credited["shares"] > 0 and totals.figures.get(period, {}).get("shares", 0) > 0
+        if period.startswith("W#") and shared:
+            streak = streak.with_share_in(period.removeprefix("W#"))
+    store.note_progress(delta.employee_id, badges, streak if streak != totals.streak else None, end)

@@ -25,7 +25,10 @@ The rules, in the order they apply to an event:
    link that day is a unique human click (``repeat_visit`` after that), but at most 3 visitors per link
    and network address a day are (``address_cap``): a script rotating user agents from one address
    cannot mint unique clicks. Repeat visits and capped clicks still count as human clicks.
-Points come only from shares and unique human clicks.
+7. An approved suggestion (an event the approval writes once, its id derived from the suggestion's) earns
+   its employee the suggestion points; the same id again within the state's two days is a
+   ``duplicate_event``.
+Points come only from shares, unique human clicks and approved suggestions.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ REPEAT_VISIT = "repeat_visit"
 DUPLICATE_SHARE = "duplicate_share"
 DUPLICATE_EVENT = "duplicate_event"
 TOO_LATE = "too_late"
+SUGGESTION = "suggestion"  # the event type of an approved suggestion (functions/content/suggestions.py)
 # Events that only note something for the KPIs: an employee opened the site or a share link with their token
 # ("seen"), a digest was sent to them ("digest"). Kept as they are, never credited.
 NOTED = ("seen", "digest")
@@ -77,6 +81,7 @@ class Credit:
     unique_human_clicks: int = 0
     self_clicks: int = 0
     points: int = 0
+    content_id: str = ""  # the item a click was on (the badges' per-item counts); "" for other credits
 
     def reversed(self) -> Credit:
         return replace(
@@ -130,18 +135,34 @@ class SliceDecisions:
 
 
 def decide(
-    events: Iterable[Event], state: DayState | None, *, points_per_unique: int, points_per_share: int
+    events: Iterable[Event],
+    state: DayState | None,
+    *,
+    points_per_unique: int,
+    points_per_share: int,
+    points_per_suggestion: int = 0,
 ) -> tuple[list[Decision], list[Credit], DayState]:
     """Decide one slice of events (sorted here by ``(at, id)``); ``state`` is left untouched."""
-    decided = decide_slice(events, state, points_per_unique=points_per_unique, points_per_share=points_per_share)
+    decided = decide_slice(
+        events,
+        state,
+        points_per_unique=points_per_unique,
+        points_per_share=points_per_share,
+        points_per_suggestion=points_per_suggestion,
+    )
     return decided.decisions, decided.credits, decided.state
 
 
 def decide_slice(
-    events: Iterable[Event], state: DayState | None, *, points_per_unique: int, points_per_share: int
+    events: Iterable[Event],
+    state: DayState | None,
+    *,
+    points_per_unique: int,
+    points_per_share: int,
+    points_per_suggestion: int = 0,
 ) -> SliceDecisions:
     """``decide``, and the earlier slices' events this slice decided otherwise."""
-    run = _Slice(state or DayState(), points_per_unique, points_per_share)
+    run = _Slice(state or DayState(), points_per_unique, points_per_share, points_per_suggestion)
     ordered = sorted(events, key=lambda event: (event.at, event.id))
     for index, event in enumerate(ordered):
         run.decide(index, event)
@@ -204,9 +225,12 @@ class _Pair:
 
 
 class _Slice:
-    def __init__(self, state: DayState, points_per_unique: int, points_per_share: int) -> None:
+    def __init__(
+        self, state: DayState, points_per_unique: int, points_per_share: int, points_per_suggestion: int
+    ) -> None:
         self.points_per_unique = points_per_unique
         self.points_per_share = points_per_share
+        self.points_per_suggestion = points_per_suggestion
         self.latest_ms = state.latest_ms
         self.days = {day: tables.map(PackedKeys.copy) for day, tables in state.days.items()}
         self.pairs: dict[tuple[str, str], _Pair] = {}
@@ -254,6 +278,8 @@ class _Slice:
             if late_key in day.late_ids or (earlier is not None and self._visible(earlier)):
                 return Decision(event.id, False, DUPLICATE_EVENT), None
             day.late_ids.set(late_key)
+        if event.type == SUGGESTION:
+            return self._suggestion(event, day)
         human = event.kind == "human" or (event.type == "share" and not event.kind)
         entry = None
         if event.visitor:
@@ -291,8 +317,16 @@ class _Slice:
             entry.holds_share, entry.amounts = key, _amounts(credit)
         return Decision(event.id, True, ""), credit
 
+    def _suggestion(self, event: Event, day: DayTables) -> tuple[Decision, Credit | None]:
+        key = key_of(SUGGESTION, event.id)
+        if any(key in tables.late_ids for tables in self.days.values()):  # both days the state holds
+            return Decision(event.id, False, DUPLICATE_EVENT), None
+        day.late_ids.set(key)
+        credit = Credit(event.id, event.employee_id, event.team, event.day, points=self.points_per_suggestion)
+        return Decision(event.id, True, ""), credit
+
     def _click(self, event: Event, day: DayTables, entry: RecentEvent | None) -> tuple[Decision, Credit | None]:
-        credit = Credit(event.id, event.employee_id, event.team, event.day, human_clicks=1)
+        credit = Credit(event.id, event.employee_id, event.team, event.day, human_clicks=1, content_id=event.content_id)
         if event.visitor and key_of(event.employee_id, event.visitor) in day.sharers:
             decision, credit = Decision(event.id, True, SELF_CLICK), replace(credit, self_clicks=1)
         elif (seen := key_of(event.code, event.visitor)) in day.seen:
@@ -425,7 +459,8 @@ def _amounts(credit: Credit) -> tuple[int, int, int, int, int]:
 
 def _credit_of(entry: RecentEvent) -> Credit:
     assert entry.amounts is not None
-    return Credit(entry.event_id, entry.employee_id, entry.team, entry.day, *entry.amounts)
+    content_id = entry.content_id if entry.target.startswith("c:") else ""
+    return Credit(entry.event_id, entry.employee_id, entry.team, entry.day, *entry.amounts, content_id=content_id)
 
 
 def _insort(entries: list[RecentEvent], entry: RecentEvent) -> None:

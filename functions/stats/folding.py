@@ -2,7 +2,8 @@
 
 Every credit counts in its day's ISO week, its month and all time, as long as that period is still kept
 (this or the previous week or month of the slice's day): a late event of an older period adds to all time
-only. An employee's team is the team of their last credit; a board for a period holds each employee under
+only. Unique human clicks also count per item in their week (``R#<week>``, for the ``story_100`` badge).
+An employee's team is the team of their last credit; a board for a period holds each employee under
 the team they were last seen in, so when someone moves team all their kept periods move with them.
 """
 
@@ -12,9 +13,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from functions.stats.badges import Streak
 from functions.stats.boards import EVERYONE, Change, Entry
 from functions.stats.decide import Credit
-from functions.stats.periods import kept_keys, period_keys
+from functions.stats.periods import kept_keys, period_keys, readers_key
 
 METRICS = ("shares", "human_clicks", "unique_human_clicks", "self_clicks", "points")
 BOARD_PERIODS = ("week", "month", "all")
@@ -35,6 +37,8 @@ class EmployeeTotals:
     team: str
     was: str  # their team before this slice
     figures: dict[str, dict[str, int]]  # period key -> metric -> total
+    badges: frozenset[str] = frozenset()  # functions/stats/badges.py
+    streak: Streak = field(default_factory=Streak)
 
 
 def fold(credits: Iterable[Credit], day: str, into: dict[str, EmployeeDelta] | None = None) -> dict[str, EmployeeDelta]:
@@ -45,6 +49,9 @@ def fold(credits: Iterable[Credit], day: str, into: dict[str, EmployeeDelta] | N
         delta = deltas.setdefault(credit.employee_id, EmployeeDelta(credit.employee_id, credit.team))
         delta.team = credit.team
         keys = period_keys(credit.day)
+        if credit.unique_human_clicks and credit.content_id and keys["week"] in kept:
+            readers = delta.periods.setdefault(readers_key(keys["week"]), Counter())
+            readers[credit.content_id] += credit.unique_human_clicks
         for period in BOARD_PERIODS:
             if keys[period] not in kept:
                 continue

@@ -14,7 +14,9 @@ from typing import Any
 from functions import aws
 from functions.directory.store import EmployeeStore
 from functions.stats.aggregates import AggregateStore
+from functions.stats.badges import in_order
 from functions.stats.boards import EVERYONE, Board, Entry
+from functions.stats.folding import EmployeeTotals
 from functions.stats.periods import LEADERBOARD_PERIODS, current_key
 
 MAX_LIMIT = 100
@@ -143,8 +145,34 @@ class OwnStanding:
         }
 
 
+@dataclass(frozen=True)
+class Progress:
+    """An employee's badges and weekly streak (functions/stats/badges.py), as of a moment."""
+
+    badges: list[str]  # in the order they are shown
+    streak: int  # consecutive ISO weeks with a counted share, this one included when it has one; 0: none running
+    best_streak: int
+
+    def public(self) -> dict[str, Any]:
+        return {"badges": self.badges, "streak": {"current": self.streak, "best": self.best_streak}}
+
+
+def progress_of(totals: EmployeeTotals | None, moment: datetime) -> Progress:
+    if totals is None:
+        return Progress([], 0, 0)
+    return Progress(in_order(totals.badges), totals.streak.as_of(moment.date()), totals.streak.best)
+
+
 def own_standings(employee_id: str, now: datetime | None = None, client: Any = None) -> dict[str, OwnStanding]:
-    """An employee's figures and rank, overall and in their team, in each leaderboard period.
+    """An employee's figures and rank, overall and in their team, in each leaderboard period."""
+    return own_view(employee_id, now, client)[0]
+
+
+def own_view(
+    employee_id: str, now: datetime | None = None, client: Any = None
+) -> tuple[dict[str, OwnStanding], Progress]:
+    """An employee's figures and rank, overall and in their team, in each leaderboard period; and their
+    badges and streak, from the same item.
 
     One GetItem for their figures, one BatchGetItem for their six boards; the rank is 1 + how many have
     more points on the board (its histogram counts everyone, leavers too). While they are in a board's
@@ -179,4 +207,4 @@ def own_standings(employee_id: str, now: datetime | None = None, client: Any = N
             mine.points,
             team_board.rank((team_board.entry(employee_id) or mine).points) if team_board else None,
         )
-    return result
+    return result, progress_of(totals, moment)

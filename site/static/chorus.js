@@ -132,6 +132,23 @@
         }
       });
     });
+    var progress = box.querySelector('[data-me="progress"]');
+    if (progress) {
+      // The sentences come translated from the page (data- attributes); only numbers and names go in here.
+      var parts = [];
+      var streak = body.streak || { current: 0, best: 0 };
+      if (streak.best) {
+        parts.push(progress.getAttribute("data-streak")
+          .replace("{current}", format.format(streak.current)).replace("{best}", format.format(streak.best)));
+      }
+      var names = (body.badges || []).map(function (badge) { return progress.getAttribute("data-badge-" + badge) || badge; });
+      if (names.length) {
+        var list = window.Intl && Intl.ListFormat ? new Intl.ListFormat(lang).format(names) : names.join(", ");
+        parts.push(progress.getAttribute("data-badges").replace("{badges}", list));
+      }
+      progress.textContent = parts.join(" · ");
+      progress.hidden = !parts.length;
+    }
     box.hidden = false;
   });
 })();

@@ -110,6 +110,9 @@ def test_with_the_digest_token_sharing_goes_through_the_employees_signed_link(ch
             break
     assert shown["points"].replace("\xa0", "") == str(mine["points"])
     assert shown["rank"] == str(mine["rank"]) and shown["team_rank"].isdigit(), (shown, board)
+    progress = page.locator('#me [data-me="progress"]')  # her share earned a badge and started a streak
+    assert progress.is_visible(), "no badges or streak shown"
+    assert "Pierwsze udostępnienie" in progress.inner_text() and "Seria tygodni: " in progress.inner_text()
 
 
 def test_a_token_that_fails_verification_is_dropped_with_a_gentle_message(chorus: RunningChorus, page: Any) -> None:

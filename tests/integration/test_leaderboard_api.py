@@ -124,7 +124,10 @@ def test_an_employee_sees_their_own_rank_and_figures_with_their_token(ranked: An
     di = me(ranked, "di").json_body["standings"]["week"]
     assert di["rank"] == board["Di"] == 4 and di["team_rank"] == 3  # Sales: Cy 31, Bob 11, Di 1
     assert me(ranked, "bob").json_body["standings"]["all"]["points"] == 11
-    newcomer = me(ranked, world.employee_id).json_body["standings"]["week"]
+    assert (cy.json_body["badges"], cy.json_body["streak"]) == (["first_share"], {"current": 1, "best": 1})
+    fresh = me(ranked, world.employee_id).json_body
+    assert (fresh["badges"], fresh["streak"]) == ([], {"current": 0, "best": 0})
+    newcomer = fresh["standings"]["week"]
     assert newcomer == {
         "rank": None,
         "rank_is_floor": False,

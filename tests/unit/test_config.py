@@ -72,3 +72,27 @@ def test_counting_defaults_are_five_minute_slices_of_minute_buckets_over_ten_sha
 def test_counting_settings_that_cannot_work_are_refused(env: dict[str, str], says: str) -> None:
     with pytest.raises(ValueError, match=says):
         Settings.from_env(env)
+
+
+def test_points_rules_default_to_one_ten_and_five_and_are_read_from_the_environment() -> None:
+    rules = Settings.from_env({})
+    assert (rules.points_per_share, rules.points_per_unique_human_click, rules.points_per_approved_suggestion) == (
+        1,
+        10,
+        5,
+    )
+    env = {"POINTS_PER_SHARE": "2", "POINTS_PER_UNIQUE_CLICK": "8", "POINTS_PER_APPROVED_SUGGESTION": "0"}
+    rules = Settings.from_env(env)
+    assert (rules.points_per_share, rules.points_per_unique_human_click, rules.points_per_approved_suggestion) == (
+        2,
+        8,
+        0,
+    )
+    assert Settings.from_env({"POINTS_PER_UNIQUE_HUMAN_CLICK": "9"}).points_per_unique_human_click == 9  # older name
+
+
+@pytest.mark.parametrize("name", ["POINTS_PER_SHARE", "POINTS_PER_UNIQUE_CLICK", "POINTS_PER_APPROVED_SUGGESTION"])
+@pytest.mark.parametrize(("value", "says"), [("-1", "negative"), ("1001", "between 0 and 1000"), ("ten", "whole")])
+def test_points_rules_that_make_no_sense_are_refused_naming_the_variable(name: str, value: str, says: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} must .*{says}"):
+        Settings.from_env({name: value})

@@ -327,3 +327,46 @@ def test_the_stored_state_round_trips_and_damage_is_a_clear_error() -> None:
     for damaged in (b"", b"{}", b'{"format": 99}', stored[:-5], stored.replace(b'"seen":"', b'"seen":"!')):
         with pytest.raises(DayStateError):
             DayState.from_bytes(damaged)
+
+
+def approved(seconds: float, suggestion: str = "s1", employee: str = "ada", **fields: Any) -> Event:
+    """The event an approval writes (functions/content/suggestions.py): its id is the suggestion's."""
+    from functions.content.suggestions import approval_event_id
+
+    values = {"id": approval_event_id(suggestion), "day": 0} | fields
+    return Event(
+        type="suggestion",
+        at=at(seconds, values.pop("day")),
+        employee_id=employee,
+        content_id="article",
+        network="",
+        team="Sales",
+        code="",
+        **values,
+    )
+
+
+def test_an_approved_suggestion_earns_its_points_once_whatever_slice_or_day_its_copy_comes_in() -> None:
+    rules = {**POINTS, "points_per_suggestion": 5}
+    decisions, credits, state = decide([approved(0), approved(1)], None, **rules)
+    assert reasons(decisions) == ["counted", "duplicate_event"] and totals(credits)["points"] == 5
+    for copy in (approved(300), approved(40, day=1), approved(50, day=1, late=True)):
+        decisions, credits, state = decide([copy], DayState.from_bytes(state.to_bytes()), **rules)
+        assert reasons(decisions) == ["duplicate_event"] and credits == []
+    decisions, credits, _ = decide([approved(60, "s2", day=1)], state, **rules)
+    assert reasons(decisions) == ["counted"] and totals(credits) == figures(points=5)
+
+
+def test_points_follow_the_rules_given_and_self_repeat_and_burst_clicks_still_earn_nothing() -> None:
+    rules = {"points_per_unique": 7, "points_per_share": 3, "points_per_suggestion": 2}
+    events = [
+        share(0, visitor="ada-phone"),
+        click(10, "L1", "ada-phone"),  # her own
+        click(20, "L1", "r1"),  # unique: 7
+        click(30, "L1", "r1"),  # repeat
+        *(click(100 + n, f"B{n}", "scanner") for n in range(3)),  # a burst
+        approved(200),
+    ]
+    decisions, credits, _ = decide(events, None, **rules)
+    assert reasons(decisions) == ["counted", "self_click", "unique", "repeat_visit", *["scanner_burst"] * 3, "counted"]
+    assert totals(credits) == figures(shares=1, human=3, unique=1, own=1, points=3 + 7 + 2)

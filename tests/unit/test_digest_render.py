@@ -21,6 +21,7 @@ from functions.digest.render import (
     RenderedDigest,
     WeekFigures,
     build_message,
+    progress_line,
     render_digest,
     week_line,
 )
@@ -340,3 +341,51 @@ def test_the_same_digest_gets_the_same_message_id_so_a_retried_send_is_recognisa
     again = parse_message(build_message(digest, render_digest(digest), SENDER))
     other = parse_message(build_message(replace(digest, period="2026-W48"), render_digest(digest), SENDER))
     assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "week", "expected"),
+    [
+        (
+            "en",
+            WeekFigures(1, 0, None, streak=3, badges=("first_share",)),
+            "You have a 3-week streak. Your badges: First share.",
+        ),
+        (
+            "en",
+            WeekFigures(1, 0, None, badges=("first_share", "ten_readers", "story_100")),
+            "Your badges: First share, Ten readers, and A story with 100 readers.",
+        ),
+        ("pl", WeekFigures(1, 0, None, streak=1), "Udostępniasz już 1 tydzień z rzędu."),
+        (
+            "pl",
+            WeekFigures(1, 0, None, streak=3, badges=("first_share", "ten_readers")),
+            "Udostępniasz już 3 tygodnie z rzędu. Twoje odznaki: Pierwsze udostępnienie i Dziesięciu czytelników.",
+        ),
+        ("pl", WeekFigures(1, 0, None, streak=5), "Udostępniasz już 5 tygodni z rzędu."),
+        (
+            "lt",
+            WeekFigures(1, 0, None, streak=2, badges=("story_100",)),
+            "Dalijatės jau 2 savaites iš eilės. Jūsų ženkleliai: Įrašas, sulaukęs 100 skaitytojų.",
+        ),
+        ("lt", WeekFigures(1, 0, None, streak=11), "Dalijatės jau 11 savaičių iš eilės."),
+        (
+            "ru",
+            WeekFigures(1, 0, None, streak=21, badges=("first_share",)),
+            "Вы делитесь уже 21 неделю подряд. Ваши значки: Первый репост.",
+        ),
+        ("ru", WeekFigures(1, 0, None, streak=4), "Вы делитесь уже 4 недели подряд."),
+        ("ru", WeekFigures(1, 0, None, streak=5), "Вы делитесь уже 5 недель подряд."),
+    ],
+)
+def test_the_streak_and_badges_line_is_translated_and_pluralised(locale: str, week: WeekFigures, expected: str) -> None:
+    assert progress_line(week, locale) == expected
+
+
+def test_the_digest_shows_streak_and_badges_on_one_line_and_nothing_without_them() -> None:
+    week = WeekFigures(2, 5, 3, streak=3, badges=("first_share",))
+    rendered = render_digest(sample_digest("en", week=week))
+    assert text_of(soup(rendered).select_one(".progress-line")) == "You have a 3-week streak. Your badges: First share."
+    assert "You have a 3-week streak. Your badges: First share." in rendered.text.replace("\n", " ")
+    plain = render_digest(sample_digest("en"))
+    assert soup(plain).select_one(".progress-line") is None and "streak" not in plain.text
