@@ -32,7 +32,7 @@ TOP = 10
 SLICES = ("team", "campaign", "network", "language", "kind", "country", "device")
 KINDS = ("company", "third_party")
 HEADLINE_QUERIES = ("headline", "breakdowns")  # kpi_*.sql: the headline figures and the EMV's inputs
-ALL_QUERIES = (*HEADLINE_QUERIES, "contributors", "series", "digest_clicks", "teams")
+ALL_QUERIES = (*HEADLINE_QUERIES, "contributors", "series", "digest_clicks")
 
 
 class KpiQueryError(ValueError):
@@ -197,6 +197,7 @@ def _figures(connection: Any, filters: KpiFilters, names: tuple[str, ...] = ALL_
             key=lambda row: (-row["filtered_clicks"], row["reason"]),
         ),
         "content": sorted(content, key=lambda row: (-row["human_clicks"], -row["shares"], row["content_id"]))[:TOP],
+        "teams": [row for row in breakdowns if row["breakdown"] == "team" and row["team"]],
         **found,
     }
 

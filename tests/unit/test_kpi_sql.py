@@ -22,7 +22,6 @@ def test_the_queries_are_the_ones_the_code_runs() -> None:
         "kpi_digest_clicks",
         "kpi_headline",
         "kpi_series",
-        "kpi_teams",
     ]
 
 
