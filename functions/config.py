@@ -104,6 +104,11 @@ class Settings:
     kpi_cache_dir: str = "/tmp/chorus-kpis"  # noqa: S108 - Lambda's only writable place: the KPI files' cache
     kpi_cache_mb: int = 256  # the cache's size, beyond which the files used longest ago are deleted
     referral_topics: tuple[str, ...] = ("hiring", "careers", "jobs")  # an item with one is a referral item
+    # The Results page flags a day whose clicks of one network (or of one reason they earned nothing) are
+    # over surge_factor × their median over the surge_baseline_days before it, and at least surge_minimum.
+    surge_factor: int = 5
+    surge_minimum: int = 50
+    surge_baseline_days: int = 14
     emv: EmvPrices = field(default_factory=lambda: EmvPrices())
     region: str = "us-east-1"
     s3_endpoint_url: str | None = None  # a local S3 (moto) instead of AWS's; the browser uploads images there
@@ -166,6 +171,9 @@ class Settings:
                 for topic in (env.get("REFERRAL_TOPICS") or "hiring,careers,jobs").split(",")
                 if topic.strip()
             ),
+            surge_factor=_bounded_int(env, "SURGE_FACTOR", 5, 2, 1000),
+            surge_minimum=_bounded_int(env, "SURGE_MINIMUM", 50, 1, 10_000_000),
+            surge_baseline_days=_bounded_int(env, "SURGE_BASELINE_DAYS", 14, 1, 60),
             emv=EmvPrices.from_env(env),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             s3_endpoint_url=(env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").rstrip("/") or None,

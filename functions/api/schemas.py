@@ -580,6 +580,8 @@ class KpiCsvQuery(KpiQuery):
         "earned_media_value",
         "digest_funnel",
         "series",
+        "team_ranking",
+        "surges",
     ] = Field(description="Which table of the report")
 
 
@@ -619,6 +621,24 @@ class DigestFunnelOut(Out):
     digests_sent: int
     sharers_from_digest: int = Field(description="Employees who shared through a digest's link")
     human_clicks_from_digest_shares: int
+
+
+class TeamRankOut(Out):
+    team: str
+    active_members: int = Field(description="The team's active employees now (the directory's counts)")
+    points: int
+    points_per_member: float | None = Field(description="Points ÷ active members (None: no active member)")
+    shares: int
+    unique_human_clicks: int
+
+
+class SurgeOut(Out):
+    day: str
+    network: str | None = Field(None, description="The network whose human clicks surged")
+    reason: str | None = Field(None, description="The reason of the clicks that surged without earning points")
+    value: int = Field(description="That day's clicks")
+    baseline: float = Field(description="Their median a day over the days before")
+    why: str
 
 
 class SeriesPointOut(Out):
@@ -678,6 +698,13 @@ class KpisOut(Out):
     previous: PreviousOut = Field(description="The headline figures of the period of equal length just before")
     sharers: int = Field(description="Employees who shared in the range")
     human_clicks_by_network: dict[str, int] = Field(description="Human clicks per network the share was made on")
+    team_ranking: list[TeamRankOut] = Field(
+        description="Teams ranked by points per active member, so a large team does not win by its size"
+    )
+    surges: list[SurgeOut] = Field(
+        description="Days flagged: one network's human clicks, or one reason's clicks that earned nothing, over "
+        "SURGE_FACTOR × their median over the SURGE_BASELINE_DAYS before and at least SURGE_MINIMUM"
+    )
     enps: PollResultOut | None = Field(description="The latest eNPS poll overlapping the range")
     programme_satisfaction: PollResultOut | None = Field(
         description="The latest programme-satisfaction poll overlapping the range"

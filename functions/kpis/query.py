@@ -13,7 +13,7 @@ filter on them the digests sent and the employees who only opened the site (adop
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from functions.kpis.emv import earned_media_value
 from functions.kpis.facts import FACT_COLUMNS
 from functions.kpis.report import KpiReport
 from functions.kpis.store import FACTS, KpiFiles, ReadStats
+from functions.kpis.surges import SurgeRule, surges
 
 __all__ = ["KpiFilters", "KpiQueryError", "KpiReport", "kpis"]
 
@@ -114,13 +115,17 @@ def kpis(
     moment = now or datetime.now(UTC)
     files = files or KpiFiles()
     previous = filters.previous()
+    config = settings()
+    rule = SurgeRule(config.surge_factor, config.surge_minimum, config.surge_baseline_days)
+    baseline = replace(filters, start=filters.start - timedelta(days=rule.baseline_days))  # the surges' days before
     stats = ReadStats()
-    paths = files.current(FACTS, previous.start.isoformat(), filters.end.isoformat(), stats)
+    paths = files.current(FACTS, min(previous.start, baseline.start).isoformat(), filters.end.isoformat(), stats)
     connection = engine.connect(files.cache / "work")
     try:
         engine.register(connection, "facts", paths, FACT_COLUMNS)
         figures = _figures(connection, filters)
         before = _figures(connection, previous, HEADLINE_QUERIES)
+        daily_clicks = engine.read_rows(connection, queries.statement("kpi_daily_clicks"), baseline.parameters())
     finally:
         connection.close()
     from functions import aws
@@ -135,7 +140,7 @@ def kpis(
     titles = ContentStore(client=dynamodb).get_many([row["content_id"] for row in figures["content"]], ("title",))
     if cost is not None:
         cost.append(KpiReadCost(1 + bool(figures["contributors"]) + bool(figures["content"]), stats))
-    prices = settings().emv
+    prices = config.emv
     headline = _headline(figures, active, everyone, prices)
     last_day = min(filters.end, moment.date())
     return KpiReport(
@@ -169,6 +174,8 @@ def kpis(
         human_clicks_by_network={
             row["network"]: int(row["human_clicks"]) for row in figures["networks"] if row["human_clicks"]
         },
+        team_ranking=_team_ranking(figures["teams"], counts, filters.team),
+        surges=surges(daily_clicks, filters.start, last_day, rule),
     )
 
 
@@ -190,6 +197,7 @@ def _figures(connection: Any, filters: KpiFilters, names: tuple[str, ...] = ALL_
             key=lambda row: (-row["filtered_clicks"], row["reason"]),
         ),
         "content": sorted(content, key=lambda row: (-row["human_clicks"], -row["shares"], row["content_id"]))[:TOP],
+        "teams": [row for row in breakdowns if row["breakdown"] == "team" and row["team"]],
         **found,
     }
 
@@ -213,6 +221,30 @@ def _headline(figures: dict[str, Any], active: int, everyone: int, prices: Any) 
         "referral_clicks": totals["referral_clicks"],
         "earned_media_value": earned_media_value(per_network, prices),
     }
+
+
+def _team_ranking(rows: list[dict[str, Any]], counts: Any, team: str | None) -> list[dict[str, Any]]:
+    """Every team with active members or points in the range (only ``team`` under its filter), ranked by
+    points per active member (a team without active members last), then points."""
+    found = {row["team"]: row for row in rows if row["points"] or row["shares"] or row["unique_human_clicks"]}
+    names = set(found) | ({name for name, (_, active) in counts.teams.items() if active} if team is None else {team})
+    ranking = []
+    for name in names:
+        row = found.get(name, {})
+        active = counts.of_team(name)[1] if counts.known else 0
+        points = int(row.get("points") or 0)
+        ranking.append(
+            {
+                "team": name,
+                "active_members": active,
+                "points": points,
+                "points_per_member": round(points / active, 2) if active else None,
+                "shares": int(row.get("shares") or 0),
+                "unique_human_clicks": int(row.get("unique_human_clicks") or 0),
+            }
+        )
+    ranked = sorted(ranking, key=lambda entry: (-entry["points"], entry["team"]))
+    return sorted(ranked, key=lambda entry: (entry["points_per_member"] is None, -(entry["points_per_member"] or 0)))
 
 
 def _rate(part: int, whole: int) -> float | None:

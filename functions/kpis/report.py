@@ -26,6 +26,10 @@ class KpiReport:
     previous: dict[str, Any]  # the headline figures of the period of equal length just before
     sharers: int = 0  # employees who shared in the range (the numerator of participation_rate)
     human_clicks_by_network: dict[str, int] = field(default_factory=dict)  # the share → click funnel's end
+    # teams by points per active member: [{"team", "active_members", "points", "points_per_member", "shares",
+    # "unique_human_clicks"}]; days flagged: [{"day", "network" or "reason", "value", "baseline", "why"}]
+    team_ranking: list[dict[str, Any]] = field(default_factory=list)
+    surges: list[dict[str, Any]] = field(default_factory=list)
     enps: Any = None  # filled by the eNPS poll (another module)
     programme_satisfaction: Any = None
 

@@ -48,6 +48,16 @@ def tables(report: KpiReport) -> dict[str, list[dict[str, Any]]]:
         ]
         + [{"network": "formula", "value": report.earned_media_value["formula"], "currency": ""}],
         "digest_funnel": [{"step": step, "value": n} for step, n in report.digest_funnel.items()],
+        "team_ranking": [dict(row) for row in report.team_ranking],
+        "surges": [
+            {
+                "day": row["day"],
+                "network": row.get("network", ""),
+                "reason": row.get("reason", ""),
+                **_without(row, "day", "network", "reason"),
+            }
+            for row in report.surges
+        ],
         "series": [
             {"day": day, **{figure: points[index]["value"] for figure, points in report.series.items()}}
             for index, day in enumerate(days)

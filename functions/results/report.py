@@ -3,7 +3,8 @@
 ``render_report(report, lang)`` turns a KPI report (functions/kpis) into an HTML fragment the site's Results
 page inserts: each headline figure with its change against the previous period of equal length, trend charts
 (daily human clicks, shares, employees sharing), the share → human click funnel per network, filtered clicks
-by reason, top content and contributors, the digest funnel and the polls (shown from 5 answers). Every chart
+by reason, top content and contributors, teams by points per active member, the digest funnel and the polls
+(shown from 5 answers), under a "Flagged" list of the days a network or a reason surged. Every chart
 has a table of the same numbers for screen readers and for copying; every text is escaped (autoescape).
 """
 
@@ -107,6 +108,14 @@ def render_report(report: Any, lang: str) -> str:
         for network in networks
     ]
     filtered_rows = [(reason, number(clicks)) for reason, clicks in report.filtered_clicks.items()]
+    teams = charts.bars(
+        [(row["team"], row["points_per_member"] or 0) for row in report.team_ranking],
+        title=gettext("Points per active member, by team"),
+        description=gettext("Teams ranked by points per active member, so a large team does not win by its size"),
+        colour=charts.GREEN,
+    )
+    team_columns = ("points_per_member", "active_members", "points", "shares", "unique_human_clicks")
+    team_rows = [(row["team"], *(number(row[name]) for name in team_columns)) for row in report.team_ranking]
     return render(
         "results_report.html",
         lang=locale,
@@ -119,8 +128,23 @@ def render_report(report: Any, lang: str) -> str:
         funnel_rows=funnel_rows,
         filtered_rows=filtered_rows,
         filtered=filtered,
+        teams=teams,
+        team_rows=team_rows,
+        flags=[_flag(surge, gettext, number) for surge in report.surges],
         number=number,
     )
+
+
+def _flag(surge: dict[str, Any], gettext: Any, number: Any) -> str:
+    """A surge in words, in the page's language (escaped by the template, like every text)."""
+    values = {"day": surge["day"], "value": number(surge["value"]), "baseline": number(surge["baseline"])}
+    if "network" in surge:
+        text = gettext("%(day)s: %(value)s human clicks on %(network)s, against a median of %(baseline)s a day before")
+        return text % {**values, "network": surge["network"]}
+    text = gettext(
+        "%(day)s: %(value)s clicks that earned no points (%(reason)s), against a median of %(baseline)s a day before"
+    )
+    return text % {**values, "reason": surge["reason"]}
 
 
 def _plain_gettext(locale: str) -> Any:

@@ -102,6 +102,12 @@ def test_a_csv_table_downloads_with_the_admins_token(chorus: RunningChorus, page
         rows = csv.read().splitlines()
     assert len(rows) >= 2 and "," in rows[0]  # a header and at least one row
     assert "downloaded" in page.locator("#results-status").inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Teams", exact=True).click()
+    assert download.value.suggested_filename.startswith("chorus-team_ranking-")
+    with open(download.value.path(), encoding="utf-8") as csv:
+        header = csv.readline().strip()
+    assert header == "team,active_members,points,points_per_member,shares,unique_human_clicks"
 
 
 def test_dates_the_wrong_way_round_are_named_next_to_the_field(chorus: RunningChorus, page: Any) -> None:

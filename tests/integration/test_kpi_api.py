@@ -28,6 +28,11 @@ def test_the_kpis_are_the_report_for_the_range_and_slice(client: Any, admin: dic
     body = client.http.get(f"/api/admin/kpis?{RANGE}", headers=admin).json_body  # checked against KpisOut
     assert (body["shares"]["total"], body["human_clicks"], body["unique_human_clicks"]) == (2, 6, 4)
     assert body["range"] == {"start": "2026-03-10", "end": "2026-03-10"}
+    assert [(row["team"], row["points_per_member"]) for row in body["team_ranking"]] == [
+        ("Marketing", 31.0),
+        ("Sales", 5.5),
+    ]
+    assert body["surges"] == []
     sales = client.http.get(f"/api/admin/kpis?{RANGE}&team=Sales&network=x", headers=admin).json_body
     assert sales["filters"] == {"team": "Sales", "network": "x"} and sales["human_clicks"] == 1
 
@@ -79,6 +84,11 @@ def test_a_csv_table_downloads_and_a_formula_in_a_title_is_only_text(
     titles = {row["content_id"]: row["title"] for row in rows}
     assert titles["calc"] == '\'=HYPERLINK("x")'  # a spreadsheet shows it, never runs it
     assert titles["launch"] == "Our launch"
+    teams = client.http.get(f"/api/admin/kpis.csv?table=team_ranking&{RANGE}", headers=admin).body.decode()
+    assert list(csv.reader(io.StringIO(teams)))[:2] == [
+        ["team", "active_members", "points", "points_per_member", "shares", "unique_human_clicks"],
+        ["Marketing", "1", "42", "42.0", "2", "4"],  # and the item above: one more share (1) and reader (10)
+    ]
 
 
 def test_the_results_report_is_charts_with_data_tables_in_the_asked_language(
@@ -87,11 +97,28 @@ def test_the_results_report_is_charts_with_data_tables_in_the_asked_language(
     response = client.http.get(f"/api/admin/results?{RANGE}&lang=pl", headers=admin)
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/html; charset=utf-8"
     page = response.body.decode()
-    assert page.count('<svg class="chart"') == 5  # three trends, the network funnel, filtered clicks
+    assert page.count('<svg class="chart"') == 6  # three trends, the network funnel, filtered clicks, teams
     assert page.count("<table>") >= 7  # each chart's data, top content and contributors
     assert 'lang="pl"' in page
     assert "Our launch" in page and "Marketing" in page
     assert "<script" not in page and " style=" not in page  # nothing the site's CSP would refuse
+    assert "Zespoły" in page and "Punkty na aktywnego członka" in page  # the teams' section, in Polish
+    assert 'class="notice flagged"' not in page  # nothing surged
+
+
+def test_the_results_report_flags_a_surge_at_its_top(
+    client: Any, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.config import settings
+
+    monkeypatch.setenv("SURGE_MINIMUM", "5")
+    settings.cache_clear()
+    page = client.http.get(f"/api/admin/results?{RANGE}&lang=en", headers=admin).body.decode()
+    flagged = page.index('class="notice flagged"')
+    assert flagged < page.index("<h3>Trends</h3>")  # above every chart
+    assert "2026-03-10: 5 human clicks on linkedin, against a median of 0 a day before" in page
+    body = client.http.get(f"/api/admin/kpis?{RANGE}", headers=admin).json_body
+    assert [(surge["network"], surge["value"]) for surge in body["surges"]] == [("linkedin", 5)]
 
 
 def test_the_public_summary_names_nobody(client: Any, programme: Clock) -> None:  # noqa: F811

@@ -150,6 +150,8 @@ def test_the_kpis_of_a_fixed_day_are_the_figures_computed_by_hand(programme: Clo
         "previous",
         "sharers",
         "human_clicks_by_network",
+        "team_ranking",
+        "surges",
         "enps",
         "programme_satisfaction",
     }
@@ -190,6 +192,58 @@ def test_the_kpis_of_a_fixed_day_are_the_figures_computed_by_hand(programme: Clo
     assert previous["range"] == {"start": "2026-03-09", "end": "2026-03-09"}
     assert (previous["shares"], previous["human_clicks"], previous["participation_rate"]) == (0, 0, 0.0)
     assert report["enps"] is None and report["programme_satisfaction"] is None
+    assert report["surges"] == []  # 5 human clicks on LinkedIn: far under the 50 a surge needs
+
+
+def test_teams_are_ranked_by_points_per_active_member_not_by_size(programme: Clock) -> None:
+    report = kpis(KpiFilters(DAY, DAY), now=datetime(2026, 3, 11, tzinfo=UTC))
+    assert report.team_ranking == [
+        # Ada alone: her share (1) and three unique readers (3 × 10)
+        {
+            "team": "Marketing",
+            "active_members": 1,
+            "points": 31,
+            "points_per_member": 31.0,
+            "shares": 1,
+            "unique_human_clicks": 3,
+        },
+        # Bob's share and one reader (11) over Bob and Cy (Dan has left); Cy's scanned shares and Bob's
+        # repeated share count nothing
+        {
+            "team": "Sales",
+            "active_members": 2,
+            "points": 11,
+            "points_per_member": 5.5,
+            "shares": 1,
+            "unique_human_clicks": 1,
+        },
+    ]
+    [sales] = kpis(KpiFilters(DAY, DAY, team="Sales")).team_ranking
+    assert (sales["team"], sales["points_per_member"]) == ("Sales", 5.5)
+    quiet = kpis(KpiFilters(date(2026, 3, 11), date(2026, 3, 11)), now=datetime(2026, 3, 12, tzinfo=UTC))
+    assert [(row["team"], row["points"], row["points_per_member"]) for row in quiet.team_ranking] == [
+        ("Marketing", 0, 0.0),
+        ("Sales", 0, 0.0),
+    ]  # a day without points: every team with active members, at nothing
+
+
+def test_a_surge_on_the_counted_day_is_flagged_under_lower_thresholds(
+    programme: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.config import settings
+
+    monkeypatch.setenv("SURGE_MINIMUM", "5")
+    settings.cache_clear()
+    report = kpis(KpiFilters(DAY, DAY), now=datetime(2026, 3, 11, tzinfo=UTC))
+    assert report.surges == [
+        {
+            "day": "2026-03-10",
+            "network": "linkedin",
+            "value": 5,
+            "baseline": 0.0,
+            "why": "5 human clicks on linkedin: none on a typical day of the 14 before",
+        }
+    ]  # X's single click and the crawler's stay under 5
 
 
 def test_self_clicks_repeats_and_bursts_earn_no_points(programme: Clock) -> None:

@@ -15,7 +15,14 @@ KPI_QUERIES = [name for name in NAMES if name.startswith("kpi_")]
 
 def test_the_queries_are_the_ones_the_code_runs() -> None:
     assert {"selected", "recompute_facts", "compact_facts", "compact_events"} <= set(NAMES)
-    assert KPI_QUERIES == ["kpi_breakdowns", "kpi_contributors", "kpi_digest_clicks", "kpi_headline", "kpi_series"]
+    assert KPI_QUERIES == [
+        "kpi_breakdowns",
+        "kpi_contributors",
+        "kpi_daily_clicks",
+        "kpi_digest_clicks",
+        "kpi_headline",
+        "kpi_series",
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -54,6 +54,28 @@ def report() -> KpiReport:
             "shares": [{"day": "2026-03-10", "value": 2}, {"day": "2026-03-11", "value": 0}],
         },
         previous={"range": {"start": "2026-03-08", "end": "2026-03-09"}, **headline, "shares": 1},
+        team_ranking=[
+            {
+                "team": "=Sales",
+                "active_members": 2,
+                "points": 42,
+                "points_per_member": 21.0,
+                "shares": 2,
+                "unique_human_clicks": 4,
+            },
+            {
+                "team": "Former",
+                "active_members": 0,
+                "points": 1,
+                "points_per_member": None,
+                "shares": 1,
+                "unique_human_clicks": 0,
+            },
+        ],
+        surges=[
+            {"day": "2026-03-10", "network": "linkedin", "value": 60, "baseline": 4.0, "why": "60 human clicks"},
+            {"day": "2026-03-11", "reason": "address_cap", "value": 80, "baseline": 0.0, "why": "-80 clicks"},
+        ],
     )
 
 
@@ -77,7 +99,21 @@ def test_every_table_reads_back_from_its_csv_with_hostile_text_neutralised() -> 
         "earned_media_value",
         "digest_funnel",
         "series",
+        "team_ranking",
+        "surges",
     }
+    teams = list(csv.reader(io.StringIO(csv_text(made["team_ranking"]))))
+    assert teams == [
+        ["team", "active_members", "points", "points_per_member", "shares", "unique_human_clicks"],
+        ["'=Sales", "2", "42", "21.0", "2", "4"],
+        ["Former", "0", "1", "", "1", "0"],  # no active member: no figure per member
+    ]
+    surges = list(csv.reader(io.StringIO(csv_text(made["surges"]))))
+    assert surges == [
+        ["day", "network", "reason", "value", "baseline", "why"],
+        ["2026-03-10", "linkedin", "", "60", "4.0", "60 human clicks"],
+        ["2026-03-11", "", "address_cap", "80", "0.0", "'-80 clicks"],
+    ]
     people = list(csv.DictReader(io.StringIO(csv_text(made["top_contributors"]))))
     assert people[0] == {
         "employee_id": "e1",
