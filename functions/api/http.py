@@ -9,10 +9,13 @@ import hashlib
 import json
 from typing import Any
 
-from chalice import Response
+from chalice import CORSConfig, Response
 from chalice.app import Request
 
 NO_STORE = "private, no-store, max-age=0"
+# The static site may live on its own domain: its scripts call the API with a token in Authorization (never a
+# cookie), so any origin may ask; nothing is answered without the token but what is public anyway.
+SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
 
 
 def error(status: int, message: str, fields: dict[str, str]) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, CORSConfig, Response
+from chalice import Blueprint, Response
 
 from functions.api import http
 from functions.api.operations import Operations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 api = Operations(bp)
-SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
+SITE_CORS = http.SITE_CORS
 DEFAULT_DAYS = 30
 
 
@@ -34,12 +34,8 @@ DEFAULT_DAYS = 30
     cache=http.NO_STORE,
 )
 def get_kpis(query: KpiQuery, actor: str) -> dict[str, Any] | Response:
-    from functions.kpis.query import KpiQueryError
-
-    try:
-        return report_of(filters_of(query))
-    except KpiQueryError as exc:
-        return http.error(400, "invalid query parameter", {_parameter(exc.field): exc.message})
+    report = _report_for(query)
+    return report if isinstance(report, Response) else report.as_dict()
 
 
 @bp.route("/api/admin/kpis.csv", methods=["GET"], cors=SITE_CORS)
@@ -50,15 +46,12 @@ def get_kpis(query: KpiQuery, actor: str) -> dict[str, Any] | Response:
     produces="text/csv",
 )
 def get_kpis_csv(query: KpiCsvQuery, actor: str) -> Response:
-    from functions.kpis.query import KpiQueryError
     from functions.kpis.tables import csv_text, tables
 
-    try:
-        filters = filters_of(query)
-        report = _report(filters)
-    except KpiQueryError as exc:
-        return http.error(400, "invalid query parameter", {_parameter(exc.field): exc.message})
-    name = f"chorus-{query.table}-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+    report = _report_for(query)
+    if isinstance(report, Response):
+        return report
+    name = f"chorus-{query.table}-{report.range['start']}-{report.range['end']}.csv"
     return Response(
         body=csv_text(tables(report)[query.table]),
         status_code=200,
@@ -79,13 +72,11 @@ def get_kpis_csv(query: KpiCsvQuery, actor: str) -> Response:
     produces="text/html",
 )
 def get_results(query: ResultsQuery, actor: str) -> Response:
-    from functions.kpis.query import KpiQueryError
     from functions.results.report import render_report
 
-    try:
-        report = _report(filters_of(query))
-    except KpiQueryError as exc:
-        return http.error(400, "invalid query parameter", {_parameter(exc.field): exc.message})
+    report = _report_for(query)
+    if isinstance(report, Response):
+        return report
     page = render_report(report, query.lang)
     return Response(
         body=page,
@@ -102,10 +93,10 @@ def get_results(query: ResultsQuery, actor: str) -> Response:
     cache="public, max-age=300",
 )
 def programme_summary() -> dict[str, Any]:
-    from functions.kpis.query import KpiFilters
+    from functions.kpis.query import KpiFilters, kpis
 
     last = today()
-    report = _report(KpiFilters(last - timedelta(days=DEFAULT_DAYS - 1), last))
+    report = kpis(KpiFilters(last - timedelta(days=DEFAULT_DAYS - 1), last))  # totals only: no polls read
     return {
         "range": report.range,
         "shares": report.shares.get("total", 0),
@@ -125,36 +116,29 @@ def filters_of(query: KpiQuery) -> KpiFilters:
     return KpiFilters(start, end, **{name: getattr(query, name) for name in slices}).validate()
 
 
-def report_of(filters: KpiFilters) -> dict[str, Any]:
-    """The KPI report with the polls of the range: the latest eNPS and satisfaction poll overlapping it."""
-    return _report(filters).as_dict()
+def _report_for(query: KpiQuery) -> Any:
+    """The KPI report the query asks for, with the polls of its range; or the 400 naming the parameter."""
+    from dataclasses import asdict, replace
 
-
-def _report(filters: KpiFilters) -> Any:
-    from dataclasses import replace
-
-    from functions.kpis.query import kpis
+    from functions.kpis.query import KpiQueryError, kpis
     from functions.polls.results import poll_summaries
 
+    try:
+        filters = filters_of(query)
+        report = kpis(filters)
+    except KpiQueryError as exc:
+        return http.error(400, "invalid query parameter", {_parameter(exc.field): exc.message})
     latest: dict[str, dict[str, Any]] = {}
-    for summary in poll_summaries(filters.start, filters.end):
-        latest[summary.kind] = _poll(summary)
-    return replace(kpis(filters), enps=latest.get("enps"), programme_satisfaction=latest.get("satisfaction"))
-
-
-def _poll(summary: Any) -> dict[str, Any]:
-    return {
-        "poll_id": summary.poll_id,
-        "start": summary.start.isoformat(),
-        "end": summary.end.isoformat(),
-        "sent": summary.sent,
-        "responses": summary.responses,
-        "response_rate": summary.response_rate,
-        "shown": summary.shown,
-        "enps": summary.enps,
-        "mean": summary.mean,
-        "distribution": {str(value): count for value, count in summary.distribution.items()},
-    }
+    for summary in poll_summaries(filters.start, filters.end):  # by period: the last of each kind stays
+        poll = asdict(summary)
+        kind = poll.pop("kind")
+        poll.update(
+            start=summary.start.isoformat(),
+            end=summary.end.isoformat(),
+            distribution={str(value): count for value, count in summary.distribution.items()},
+        )
+        latest[kind] = poll
+    return replace(report, enps=latest.get("enps"), programme_satisfaction=latest.get("satisfaction"))
 
 
 def today() -> date:

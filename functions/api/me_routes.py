@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, CORSConfig, Response
+from chalice import Blueprint, Response
 
 from functions.api import http
 from functions.api.operations import Operations
@@ -21,12 +21,11 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 api = Operations(bp)
-SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
 MAX_CONTENT_IDS = 50
 _CONTENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-@bp.route("/api/me", methods=["GET"], cors=SITE_CORS)
+@bp.route("/api/me", methods=["GET"], cors=http.SITE_CORS)
 @api.employee_only(
     "The token's employee: name, team, and figures and rank this week, month and all time",
     tag="employees",
@@ -46,7 +45,7 @@ def me(employee: Employee) -> dict[str, Any]:
     }
 
 
-@bp.route("/api/me/share-links", methods=["GET"], cors=SITE_CORS)
+@bp.route("/api/me/share-links", methods=["GET"], cors=http.SITE_CORS)
 @api.employee_only(
     "The employee's signed share links, per network, for up to 50 items (the static site's buttons)",
     tag="employees",

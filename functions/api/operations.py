@@ -143,12 +143,7 @@ class Operations:
                 request = self._routes.current_request
                 if request is None:
                     raise RuntimeError("no request is being answered")
-                response = _answer(operation, view, request, params)
-                if operation.page:
-                    _check_status(operation, view, response, statuses)
-                else:
-                    _check(operation, view, response, statuses)
-                return response
+                return _answer(operation, view, request, params, statuses)
 
             setattr(answer, _ATTRIBUTE, operation)
             return answer
@@ -156,7 +151,10 @@ class Operations:
         return decorate
 
 
-def _answer(operation: Operation, view: View, request: Request, params: dict[str, str]) -> Response:
+def _answer(
+    operation: Operation, view: View, request: Request, params: dict[str, str], statuses: dict[int, str | None]
+) -> Response:
+    """The view's answer, checked against the declaration; the wrapper's own refusals are declared by it."""
     arguments: dict[str, Any] = dict(params)
     if operation.auth != "public":
         check = http.admin if operation.auth == "admin" else http.employee
@@ -170,7 +168,11 @@ def _answer(operation: Operation, view: View, request: Request, params: dict[str
             return refused
     result = view(**arguments)
     if isinstance(result, Response):
+        _check_status(view, result, statuses)
+        if not operation.page:
+            _check_body(view, result.status_code, statuses[result.status_code], result.body)
         return result
+    _check_body(view, operation.status, operation.response, result)  # before it is serialised, not after
     if operation.etag_max_age is not None:
         return http.cacheable(request, result, max_age=operation.etag_max_age)
     headers: dict[str, str | list[str]] = {"Content-Type": _JSON}
@@ -212,23 +214,23 @@ def _read_request(
     return None
 
 
-def _check_status(operation: Operation, view: View, response: Response, statuses: dict[int, str | None]) -> None:
+def _check_status(view: View, response: Response, statuses: dict[int, str | None]) -> None:
     if response.status_code not in statuses:
         raise ContractError(f"{view.__name__} answered {response.status_code}, which it does not declare")
 
 
-def _check(operation: Operation, view: View, response: Response, statuses: dict[int, str | None]) -> None:
-    _check_status(operation, view, response, statuses)
-    name = statuses[response.status_code]
-    if name is None or response.status_code == 304:
+def _check_body(view: View, status: int, name: str | None, body: Any) -> None:
+    """The answer's JSON body is the model its status names (None: no JSON body to check)."""
+    if name is None:
         return
     from pydantic import ValidationError
 
-    body = json.loads(response.body) if isinstance(response.body, str | bytes) else response.body
+    if isinstance(body, str | bytes):  # a Response the view made itself carries its JSON as text
+        body = json.loads(body)
     try:
         model(name).model_validate(body)
     except ValidationError as exc:
-        raise ContractError(f"{view.__name__} answered {response.status_code} outside {name}: {exc}") from None
+        raise ContractError(f"{view.__name__} answered {status} outside {name}: {exc}") from None
 
 
 def model(name: str) -> type[BaseModel]:

@@ -35,12 +35,12 @@ def change(now: float | None, then: float | None) -> float | None:
 
 def render_report(report: Any, lang: str) -> str:
     """The fragment for ``report`` (a ``KpiReport``) in ``lang``."""
-    from functions.i18n import format_number, supported_locale, template_callables
+    from functions.i18n import format_number, supported_locale, template_callables, translations
     from functions.pages import render
 
     locale = supported_locale(lang)
     callables = template_callables(locale)
-    gettext = _plain_gettext(locale)
+    gettext = translations(locale).gettext  # for the charts' texts (Jinja gets the escaping callables)
 
     def number(value: float | None, rate: bool = False) -> str:
         if value is None:
@@ -145,9 +145,3 @@ def _flag(surge: dict[str, Any], gettext: Any, number: Any) -> str:
         "%(day)s: %(value)s clicks that earned no points (%(reason)s), against a median of %(baseline)s a day before"
     )
     return text % {**values, "reason": surge["reason"]}
-
-
-def _plain_gettext(locale: str) -> Any:
-    from functions.i18n import translations
-
-    return translations(locale).gettext
