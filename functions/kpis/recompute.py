@@ -9,7 +9,8 @@ across days, which the decisions already record.
 
 ``recompute(day)`` answers the rows; ``write=True`` also stores them as the day's newest part (the live
 facts it replaces are deleted by the next compaction), for a day whose fact files were lost or written
-by a faulty release. tests/integration/test_kpi_recompute.py checks it equals the live path.
+by a faulty release, and deletes the readers snapshot (functions/kpis/readers.py), which the next counting
+run rebuilds from every day's facts. tests/integration/test_kpi_recompute.py checks it equals the live path.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def recompute(day: str, *, files: KpiFiles | None = None, write: bool = False) -
     if write and stored.files:
         through = max(f.end for f in stored.current())
         files.put_part(FACTS, day, through, rows)
+        for snapshot in files.readers():  # it may hold the day as it was: rebuilt by the next counting run
+            files.delete(snapshot)
     return rows
 
 

@@ -4,7 +4,9 @@
   slice rewrites the same key with the same rows);
 - ``facts/day=YYYY-MM-DD/part-<through>.parquet``: the day's slices up to slice end ``through``, compacted
   (rows of equal dimensions summed);
-- ``events-parquet/…``: the raw events with their decisions, laid out the same way (parts concatenate).
+- ``events-parquet/…``: the raw events with their decisions, laid out the same way (parts concatenate);
+- ``readers/through=YYYY-MM-DD.parquet``: every employee's items' readers, all time, through that day
+  (functions/kpis/readers.py); a new one is written before the one it replaces is deleted.
 
 A day's content is its newest part plus the slice files after it (``current``). Compaction writes a new
 part first and deletes what it replaced after, so a run that dies in between leaves files that the next
@@ -34,7 +36,9 @@ from functions.kpis.facts import EVENT_COLUMNS, FACT_COLUMNS
 
 FACTS = "facts/"
 EVENTS = "events-parquet/"
+READERS = "readers/"
 COLUMNS = {FACTS: FACT_COLUMNS, EVENTS: EVENT_COLUMNS}
+_READERS_NAME = re.compile(r"^readers/through=(?P<day>\d{4}-\d{2}-\d{2})\.parquet$")
 _NAME = re.compile(r"^(?P<prefix>[a-z-]+/)day=(?P<day>\d{4}-\d{2}-\d{2})/(?P<kind>slice=|part-)(?P<end>\d+)\.parquet$")
 DOWNLOADS = 16  # concurrent GETs: S3 answers each in tens of milliseconds; the cost is the round trips
 
@@ -124,6 +128,24 @@ class KpiFiles:
         key = f"{prefix}day={day}/part-{through}.parquet"
         return self._upload(key, lambda path: engine.write_parquet(rows, COLUMNS[prefix], path))
 
+    def readers(self) -> list[StoredFile]:
+        """The readers snapshots, oldest first (one, unless a run died between writing and deleting)."""
+        page = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=READERS)
+        found = []
+        for entry in page.get("Contents", []):
+            name = _READERS_NAME.match(entry["Key"])
+            if name is not None:
+                etag = str(entry.get("ETag", "")).strip('"')
+                found.append(StoredFile(entry["Key"], etag, int(entry.get("Size", 0)), name["day"], True, 0))
+        return sorted(found, key=lambda f: f.day)
+
+    def put_readers(self, through: str, produce: Callable[[Path], int]) -> int:
+        """Write the readers snapshot through ``through``, made by ``produce(local_path)``; returns its size."""
+        return self._upload(f"{READERS}through={through}.parquet", produce)
+
+    def delete(self, stored: StoredFile) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=stored.key)
+
     def _upload(self, key: str, produce: Callable[[Path], int]) -> int:
         with tempfile.TemporaryDirectory(dir=self._work()) as work:
             path = Path(work) / "file.parquet"
@@ -150,7 +172,7 @@ class KpiFiles:
                 path.unlink(missing_ok=True)
             compacted = True
         for stale in files.replaced():
-            self.s3.delete_object(Bucket=self.bucket, Key=stale.key)
+            self.delete(stale)
         return compacted
 
     def _merge(self, prefix: str, paths: Sequence[Path], target: Path) -> int:

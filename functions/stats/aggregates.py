@@ -3,13 +3,13 @@
 The only module that knows these shapes (pk / sk ``-``):
 
 - ``EMP#<employee>``: one number per period and metric, ``W#2026-W47|points``, ``M#2026-11|shares``,
-  ``A|unique_human_clicks`` … for this and the previous week and month and all time, and each item's unique
-  human clicks in this and the previous week, ``R#2026-W47|<content id>``; ``team`` (last seen),
+  ``A|unique_human_clicks`` … for this and the previous week and month and all time; ``team`` (last seen),
   ``was`` (the team before the last slice) and ``applied`` (the end of the last slice folded in, epoch
   seconds). A slice is added with one UpdateItem whose condition is that watermark: re-running a slice
   changes nothing, and still hands back the totals. ``badges`` (a string set) and ``streak_week``,
-  ``streak_current``, ``streak_best`` (functions/stats/badges.py), set by a second UpdateItem of the same
-  slice only when they change (at most once a week, and once per badge).
+  ``streak_current``, ``streak_best``, ``streak_best_before`` (functions/stats/badges.py), set by a
+  second UpdateItem of the same slice only when they change (about once a week, and once per badge);
+  ``story_100`` is added by the day's readers pass (functions/kpis/readers.py).
 - ``BOARD#<period>#<team or *>``: ``top`` and ``hist`` as JSON (functions/stats/boards.py) and
   ``applied``, replaced with a PutItem conditioned on that watermark.
 - ``CHECKPOINT``: ``slice_end`` and ``state_key``, the last slice counted and the S3 key of the decision
@@ -67,6 +67,7 @@ def totals_from_item(employee_id: str, item: Mapping[str, Any]) -> EmployeeTotal
         item.get("streak_week", {}).get("S", ""),
         int(item.get("streak_current", {}).get("N", "0")),
         int(item.get("streak_best", {}).get("N", "0")),
+        int(item.get("streak_best_before", {}).get("N", "0")),
     )
     badges = frozenset(item.get("badges", {}).get("SS", ()))
     return EmployeeTotals(employee_id, team, item.get("was", {}).get("S", team), figures, badges, streak)
@@ -154,34 +155,54 @@ class AggregateStore:
                 raise CountingConflictError(f"employee {employee_id} is past slice {slice_end}") from exc
         return totals_from_item(employee_id, item), item
 
-    def note_progress(self, employee_id: str, badges: set[str], streak: Streak | None, slice_end: int) -> None:
-        """Add newly earned badges and set a changed streak, as this slice decided them (unless a later slice
-        updated the item since: that slice decides them again from its own totals)."""
+    def note_progress(self, employee_id: str, badges: set[str] | None, streak: Streak | None, slice_end: int) -> None:
+        """Set the badges (all of them: a revision can take one back) and the streak, where changed, as this
+        slice decided them (unless a later slice updated the item since: that slice decides them again)."""
         names = {"#applied": "applied"}
         values: dict[str, Any] = {":slice": {"N": str(slice_end)}}
-        parts = []
+        sets, removes = [], []
         if streak is not None:
             names |= {"#week": "streak_week", "#current": "streak_current", "#best": "streak_best"}
+            names["#before"] = "streak_best_before"
             values |= {
                 ":week": {"S": streak.week},
                 ":current": {"N": str(streak.current)},
                 ":best": {"N": str(streak.best)},
+                ":before": {"N": str(streak.best_before)},
             }
-            parts.append("SET #week = :week, #current = :current, #best = :best")
-        if badges:
+            sets.append("#week = :week, #current = :current, #best = :best, #before = :before")
+        if badges is not None:
             names["#badges"] = "badges"
-            values[":badges"] = {"SS": sorted(badges)}
-            parts.append("ADD #badges :badges")
-        if not parts:
+            if badges:
+                values[":badges"] = {"SS": sorted(badges)}
+                sets.append("#badges = :badges")
+            else:  # a string set cannot be empty
+                removes.append("#badges")
+        clauses = [f"SET {', '.join(sets)}"] if sets else []
+        clauses += [f"REMOVE {', '.join(removes)}"] if removes else []
+        if not clauses:
             return
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.update_item(
                 TableName=self.table,
                 Key=_employee_key(employee_id),
-                UpdateExpression=" ".join(parts),
+                UpdateExpression=" ".join(clauses),
                 ConditionExpression="#applied = :slice",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+            )
+
+    def award(self, employee_id: str, badges: set[str]) -> None:
+        """Add badges decided outside a slice (functions/kpis/readers.py) to an employee's item, if it exists:
+        adding one held already changes nothing."""
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table,
+                Key=_employee_key(employee_id),
+                UpdateExpression="ADD #badges :badges",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#badges": "badges"},
+                ExpressionAttributeValues={":badges": {"SS": sorted(badges)}},
             )
 
     def drop_periods(self, employee_id: str, periods: Mapping[str, Iterable[str]], slice_end: int) -> None:

@@ -8,7 +8,9 @@ One run at a time (a lease), each slice exactly once:
    slice left, store the new state and archive the raw events in S3, write the slice's KPI facts and
    its events as Parquet (functions/kpis/live.py), add each employee's credits to their one item, apply
    the moves to each board touched, and move the checkpoint;
-3. compact the KPI files of the days written and of the day just closed (one part per day).
+3. compact the KPI files of the days written and of the day just closed (one part per day), and add a
+   newly closed day's readers to each employee's items' readers all time (functions/kpis/readers.py): a
+   story that crossed 100 earns its badge.
 
 Every write carries the slice as a watermark, so a run that dies anywhere is simply run again: the same
 events and the same starting state give the same credits, and whatever was already written is skipped.
@@ -19,8 +21,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,14 +31,15 @@ from functions.config import settings
 from functions.content.store import ContentStore
 from functions.events import EventStore
 from functions.kpis.live import ContentFacetCache, SliceKpis, closed_before, compact_days
+from functions.kpis.readers import fold_closed_days
 from functions.kpis.store import KpiFiles
 from functions.stats.aggregates import AggregateStore, Checkpoint
 from functions.stats.archive import CountingArchive, SliceRecord
-from functions.stats.badges import earned
+from functions.stats.badges import STORY_100, settled
 from functions.stats.decide import DayState, decide_slice
 from functions.stats.folding import EmployeeDelta, EmployeeTotals, board_changes, fold
 from functions.stats.meter import Metered, Usage, item_size
-from functions.stats.periods import dropped_keys, held_keys, kept_keys, readers_key
+from functions.stats.periods import dropped_keys, kept_keys
 
 LEASE_MARGIN_SECONDS = 60  # a run may overrun its budget by one slice's work
 DEFAULT_BUDGET_SECONDS = 60.0
@@ -54,6 +56,7 @@ class CountingReport:
     checkpoint: int | None = None  # the end of the last slice counted
     busy: bool = False  # another run held the lease: this one did nothing
     compacted: list[str] = field(default_factory=list)  # KPI files' days folded into one part
+    stories: list[str] = field(default_factory=list)  # employees whose story reached 100 readers all time
     seconds: float = 0.0
     usage: Usage = field(default_factory=Usage)
 
@@ -70,6 +73,7 @@ class CountingReport:
             "checkpoint": self.checkpoint,
             "busy": self.busy,
             "compacted": self.compacted,
+            "stories": self.stories,
             "seconds": round(self.seconds, 3),
             "write_units": self.usage.write_units,
             "read_units": self.usage.read_units,
@@ -175,8 +179,16 @@ def _count(
     if position != stored:
         store.move_checkpoint(stored, position)
     report.checkpoint = position.slice_end
-    just_closed = (date.fromisoformat(closed_before(position.slice_end)) - timedelta(days=1)).isoformat()
+    first_open = closed_before(position.slice_end)
+    just_closed = (date.fromisoformat(first_open) - timedelta(days=1)).isoformat()
     report.compacted = compact_days(kpi_files, kpi_days | {just_closed}, position.slice_end)
+    stories = fold_closed_days(kpi_files, first_open, lambda found: _award_story(found, store))
+    report.stories = stories.earned
+
+
+def _award_story(employees: Sequence[str], store: AggregateStore) -> None:
+    for employee_id in employees:
+        store.award(employee_id, {STORY_100})
 
 
 def _fold_in(
@@ -184,17 +196,15 @@ def _fold_in(
 ) -> None:
     """Add each employee's credits to their item, then move them on every board touched, each write once."""
     kept = set(kept_keys(day).values())
-    held = held_keys(day)
-    weeks = [readers_key(kept_keys(day)[week]) for week in ("week", "previous_week")]
     applied = []
     for delta in deltas.values():
         totals, item = store.add_to_employee(delta.employee_id, delta.team, delta.periods, end, dropped_keys(day))
         report.employees += 1
         report.usage.wrote("employee", item_size(item))
-        leftover = {period: list(totals.figures[period]) for period in totals.figures if period not in held}
+        leftover = {period: list(totals.figures[period]) for period in totals.figures if period not in kept}
         if leftover:  # figures of a period long past, on an item not updated since: dropped once seen
             store.drop_periods(delta.employee_id, leftover, end)
-        _note_progress(delta, totals, weeks, end, store)
+        _note_progress(delta, totals, end, store)
         applied.append((delta, totals))
     for (period, scope), changes in sorted(board_changes(applied, kept).items()):
         board = store.board(period, scope, consistent=True)
@@ -207,22 +217,23 @@ def _fold_in(
             report.usage.wrote("board", item_size(item))
 
 
-def _note_progress(
-    delta: EmployeeDelta, totals: EmployeeTotals, weeks: list[str], end: int, store: AggregateStore
-) -> None:
-    """The badges and streak this slice earned the employee (functions/stats/badges.py), from their totals
-    after it: a second write to their item only when something changed. Re-run, it finds the same.
-
-    ``story_100`` counts an item's unique human clicks over this and the previous ISO week (``weeks``: the
-    ``R#`` figures the item keeps), not all time: see ADR 9's amendment."""
-    readers: Counter[str] = Counter()
-    for week in weeks:
-        readers.update(totals.figures.get(week, {}))
-    best_item = max(readers.values(), default=0)
-    badges = earned(totals.figures.get("A", {}), best_item) - totals.badges
+def _note_progress(delta: EmployeeDelta, totals: EmployeeTotals, end: int, store: AggregateStore) -> None:
+    """The badges and streak after this slice (functions/stats/badges.py), from the employee's totals after
+    it: a second write to their item only when something changed. Re-run, it finds the same. A week whose
+    shares a revision (a scanner burst found in this slice) brought back to none is taken off the streak."""
+    badges = settled(totals.badges, totals.figures.get("A", {}))
     streak = totals.streak
     for period, credited in sorted(delta.periods.items()):
-        shared = credited["shares"] > 0 and totals.figures.get(period, {}).get("shares", 0) > 0
-        if period.startswith("W#") and shared:
-            streak = streak.with_share_in(period.removeprefix("W#"))
-    store.note_progress(delta.employee_id, badges, streak if streak != totals.streak else None, end)
+        if not period.startswith("W#"):
+            continue
+        week, shares = period.removeprefix("W#"), totals.figures.get(period, {}).get("shares", 0)
+        if credited["shares"] > 0 and shares > 0:
+            streak = streak.with_share_in(week)
+        elif credited["shares"] < 0 and shares <= 0:
+            streak = streak.without_share_in(week)
+    store.note_progress(
+        delta.employee_id,
+        badges if badges != totals.badges else None,
+        streak if streak != totals.streak else None,
+        end,
+    )

@@ -2,7 +2,7 @@
 
 Every credit counts in its day's ISO week, its month and all time, as long as that period is still kept
 (this or the previous week or month of the slice's day): a late event of an older period adds to all time
-only. Unique human clicks also count per item in their week (``R#<week>``, for the ``story_100`` badge).
+only.
 An employee's team is the team of their last credit; a board for a period holds each employee under
 the team they were last seen in, so when someone moves team all their kept periods move with them.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functions.stats.badges import Streak
 from functions.stats.boards import EVERYONE, Change, Entry
 from functions.stats.decide import Credit
-from functions.stats.periods import kept_keys, period_keys, readers_key
+from functions.stats.periods import kept_keys, period_keys
 
 METRICS = ("shares", "human_clicks", "unique_human_clicks", "self_clicks", "points")
 BOARD_PERIODS = ("week", "month", "all")
@@ -49,9 +49,6 @@ def fold(credits: Iterable[Credit], day: str, into: dict[str, EmployeeDelta] | N
         delta = deltas.setdefault(credit.employee_id, EmployeeDelta(credit.employee_id, credit.team))
         delta.team = credit.team
         keys = period_keys(credit.day)
-        if credit.unique_human_clicks and credit.content_id and keys["week"] in kept:
-            readers = delta.periods.setdefault(readers_key(keys["week"]), Counter())
-            readers[credit.content_id] += credit.unique_human_clicks
         for period in BOARD_PERIODS:
             if keys[period] not in kept:
                 continue

@@ -46,18 +46,6 @@ def kept_keys(day: str | date) -> dict[str, str]:
     }
 
 
-def readers_key(week_key: str) -> str:
-    """``R#2026-W47`` beside ``W#2026-W47``: the unique human clicks each item of an employee's brought in that
-    week (metric: the content id), for the ``story_100`` badge (functions/stats/badges.py)."""
-    return "R#" + week_key.removeprefix("W#")
-
-
-def held_keys(day: str | date) -> set[str]:
-    """Every period key an employee's item keeps on ``day``: ``kept_keys`` and the two weeks' item readers."""
-    kept = kept_keys(day)
-    return {*kept.values(), readers_key(kept["week"]), readers_key(kept["previous_week"])}
-
-
 def dropped_keys(day: str | date) -> set[str]:
     """The week and month before the previous ones on ``day``: figures an employee's item may still hold
     from the last time it was updated, removed with its next update."""

@@ -8,13 +8,14 @@ from sqlglot.errors import ErrorLevel
 
 from functions.kpis import engine, queries
 from functions.kpis.facts import EVENT_COLUMNS, FACT_COLUMNS
+from functions.kpis.readers import READER_COLUMNS
 
 NAMES = queries.names()
 KPI_QUERIES = [name for name in NAMES if name.startswith("kpi_")]
 
 
 def test_the_queries_are_the_ones_the_code_runs() -> None:
-    assert {"selected", "recompute_facts", "compact_facts", "compact_events"} <= set(NAMES)
+    assert {"selected", "recompute_facts", "compact_facts", "compact_events", "story_readers"} <= set(NAMES)
     assert KPI_QUERIES == [
         "kpi_breakdowns",
         "kpi_contributors",
@@ -52,6 +53,7 @@ def test_every_query_runs_on_duckdb_over_empty_files(tmp_path) -> None:
         engine.register(connection, "events", [], EVENT_COLUMNS)
         engine.register(connection, "event_rows", [], EVENT_COLUMNS)
         engine.register(connection, "fact_rows", [], FACT_COLUMNS)
+        engine.register(connection, "story_readers", [], READER_COLUMNS)
         everything = ["2026-01-01", "2026-01-02", *([None] * 7)]
         for name in NAMES:
             if name.startswith("kpi_"):
