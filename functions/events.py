@@ -136,7 +136,11 @@ class EventStore:
         return event_item(event, self.ttl_days, now(), self.bucket_seconds, self.shards)
 
     def put_item(self, item: dict[str, Any]) -> None:
-        self.client.put_item(TableName=self.table, Item=item)
+        self.client.put_item(**self.put_request(item))
+
+    def put_request(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The Put that writes a log item (for a transaction): build it right before writing, as ``item``."""
+        return {"TableName": self.table, "Item": item}
 
     def put(self, event: Event) -> dict[str, Any]:
         """Write an event to the log; returns the item written."""

@@ -118,7 +118,7 @@ def moderation_queue(query: SuggestionsQuery, actor: str) -> dict[str, Any] | Re
     path="SuggestionPath",
     body="ApproveIn",
     response="ContentOut",
-    errors=(404, 409),
+    errors=(404, 409, 503),  # 503: DynamoDB did not take it, nothing changed: try again
 )
 def approve(suggestion_id: str, body: ApproveIn, actor: str) -> dict[str, Any] | Response:
     from functions.api.views import content_view
@@ -155,6 +155,11 @@ def _decide(
         return http.error(409, "this suggestion was already decided", {"suggestion_id": "is already decided"})
     except (suggestions.SuggestionValidationError, ContentValidationError) as exc:
         return http.error(400, "invalid decision", exc.fields)
+    except suggestions.ApprovalNotRecordedError as exc:
+        # The admin page shows the field's message: it must say what to do.
+        busy = http.error(503, str(exc), {"suggestion_id": "was not approved just now (nothing changed): try again"})
+        busy.headers["Retry-After"] = "5"
+        return busy
     return view(result)
 
 

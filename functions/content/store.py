@@ -70,11 +70,13 @@ class ContentStore:
     def add(self, content: ContentItem) -> None:
         """Store a new item; ContentExistsError if one with its id is stored already."""
         try:
-            self.client.put_item(
-                TableName=self.table, Item=_item(content), ConditionExpression="attribute_not_exists(id)"
-            )
+            self.client.put_item(**self.add_request(content))
         except self.client.exceptions.ConditionalCheckFailedException:
             raise ContentExistsError(content.id) from None
+
+    def add_request(self, content: ContentItem) -> dict[str, Any]:
+        """The Put that ``add`` makes (for a transaction): refused if an item with this id is stored already."""
+        return {"TableName": self.table, "Item": _item(content), "ConditionExpression": "attribute_not_exists(id)"}
 
     def replace(self, content: ContentItem, expected_updated_at: str) -> None:
         """Store a revision, unless the item changed since ``expected_updated_at`` was read."""

@@ -7,6 +7,23 @@ GSI ``by_status`` on status + created_at, which is the moderation queue):
 The id is derived from the employee and the article's canonical URL, so a conditional put refuses a
 second suggestion of the same article by the same employee, and every decision is a conditional update
 on ``status = pending``, so two moderators can never both decide one suggestion.
+
+An approval is one DynamoDB transaction of three writes: the decision (conditional on ``pending``), the new
+library item (conditional on its id being free) and the event that earns the employee their points
+(``approval_event_id``, credited by the counting run: functions/stats/decide.py). Either all land or none:
+
+- A failure (throttling, a network error, DynamoDB's bad day) leaves the suggestion pending, no item and
+  no points, and raises ApprovalNotRecordedError (the API's 503): approving again does it, and credits once.
+- If the article is already in the library, the transaction is cancelled on the item's condition and a
+  second one writes the decision and the event alone, linking the suggestion to that item.
+- If the answer is lost after DynamoDB committed (a timeout), the suggestion is read back: approved with
+  this decision means it landed, and the approval is reported done rather than refused.
+
+Why not decide, then write the item, then the event, undoing the decision when a later write fails (how
+it was)? The undo is itself a write, likely to fail in the same throttling or outage, and it left the
+points unprotected: a failed event write was only logged. Why not just retry the event write (botocore's
+retry modes already do, three attempts)? A persistent failure outlasts any retry, and the approval would
+stand with its points lost. The transaction costs twice the write units of plain puts, on a rare action.
 """
 
 from __future__ import annotations
@@ -18,7 +35,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from functions import aws, observability
@@ -29,6 +46,9 @@ from functions.content.store import ContentExistsError, ContentStore
 from functions.content.urls import canonical_url, content_id_for_url, without_tracking
 from functions.dynamo import from_item, is_condition_failure, to_item
 from functions.links.destinations import DestinationError, validate_destination
+
+if TYPE_CHECKING:
+    from functions.events import Event
 
 MAX_COMMENT = 500
 MAX_NOTE = 500
@@ -58,6 +78,15 @@ class SuggestionNotFoundError(LookupError):
 
 class SuggestionAlreadyDecidedError(ValueError):
     """Another moderator (or an earlier click) approved or rejected this suggestion first."""
+
+
+class ApprovalNotRecordedError(RuntimeError):
+    """DynamoDB did not take the approval (throttled, unreachable): nothing was written, the suggestion is
+    still pending, and approving it again later records it."""
+
+    def __init__(self, suggestion_id: str) -> None:
+        super().__init__("the approval could not be recorded just now (nothing was changed): try again")
+        self.suggestion_id = suggestion_id
 
 
 class InvalidCursorError(ValueError):
@@ -202,7 +231,8 @@ def approve(
     kind: str = "third_party",
     now: datetime | None = None,
 ) -> ContentItem:
-    """Put the suggested article in the library (a draft, or published) and mark the suggestion approved.
+    """Put the suggested article in the library (a draft, or published), mark the suggestion approved and
+    credit its employee, all in one transaction (see the module's docstring).
 
     If the article is already in the library (from a feed or another employee's suggestion), the
     suggestion is linked to that item, which is returned unchanged.
@@ -227,29 +257,14 @@ def approve(
         content_id=content_id,
         actor=moderator,
     )
-    # Decide first, then create: the conditional update is the one place where two moderators race,
-    # so a suggestion rejected at the same moment never ends up published.
-    decided_at = utc_stamp(now)
-    _decide(
-        suggestion_id,
-        "SET #status = :approved, moderator = :moderator, decided_at = :at, content_id = :content",
-        {
-            ":approved": {"S": APPROVED},
-            ":moderator": {"S": moderator},
-            ":at": {"S": decided_at},
-            ":content": {"S": content_id},
-        },
-    )
+    decision = _Decision(suggestion_id, moderator, utc_stamp(now), content_id)
+    credit = _approval_event(suggestion, content_id)
     store = ContentStore()
     try:
-        store.add(item)
+        _write_approval(decision, credit, store.add_request(item))
     except ContentExistsError:
-        _credit_approval(suggestion, content_id)
+        _write_approval(decision, credit, None)
         return store.get(content_id) or item
-    except Exception:
-        _undo_approval(suggestion_id, moderator, decided_at)
-        raise
-    _credit_approval(suggestion, content_id)
     return item
 
 
@@ -272,16 +287,22 @@ def reject(suggestion_id: str, *, moderator: str, note: str, now: datetime | Non
     )
 
 
+def _decision_update(suggestion_id: str, expression: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The UpdateItem that decides a suggestion, only while it is pending (alone or in a transaction)."""
+    return {
+        "TableName": _table(),
+        "Key": {"id": {"S": suggestion_id}},
+        "UpdateExpression": expression,
+        "ConditionExpression": "#status = :pending",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {**values, ":pending": {"S": PENDING}},
+    }
+
+
 def _decide(suggestion_id: str, expression: str, values: dict[str, Any]) -> Suggestion:
     try:
         response = aws.dynamodb().update_item(
-            TableName=_table(),
-            Key={"id": {"S": suggestion_id}},
-            UpdateExpression=expression,
-            ConditionExpression="#status = :pending",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={**values, ":pending": {"S": PENDING}},
-            ReturnValues="ALL_NEW",
+            **_decision_update(suggestion_id, expression, values), ReturnValues="ALL_NEW"
         )
     except Exception as exc:
         if not is_condition_failure(exc):
@@ -297,20 +318,45 @@ def approval_event_id(suggestion_id: str) -> str:
     return hashlib.sha256(f"approved\n{suggestion_id}".encode()).hexdigest()[:16]
 
 
-def _credit_approval(suggestion: Suggestion, content_id: str) -> None:
-    """Write the event that earns the employee their points for an approved suggestion (the counting run
-    credits it: functions/stats/decide.py). Only once the approval stands: it is written after the one
-    conditional update that can approve the suggestion, and after the item is in the library."""
+@dataclass(frozen=True)
+class _Decision:
+    """An approval as this moderator makes it: what the transaction writes, and how to recognise it after."""
+
+    suggestion_id: str
+    moderator: str
+    decided_at: str
+    content_id: str
+
+    def update(self) -> dict[str, Any]:
+        return _decision_update(
+            self.suggestion_id,
+            "SET #status = :approved, moderator = :moderator, decided_at = :at, content_id = :content",
+            {
+                ":approved": {"S": APPROVED},
+                ":moderator": {"S": self.moderator},
+                ":at": {"S": self.decided_at},
+                ":content": {"S": self.content_id},
+            },
+        )
+
+    def made(self, suggestion: Suggestion) -> bool:
+        """Whether the suggestion as stored now carries this decision (it landed)."""
+        mine = (suggestion.moderator, suggestion.decided_at) == (self.moderator, self.decided_at)
+        return suggestion.status == APPROVED and mine
+
+
+def _approval_event(suggestion: Suggestion, content_id: str) -> Event | None:
+    """The event that earns the employee their points for this approval, or None if they left the directory
+    (nobody to credit, nor any board to show them on)."""
     from functions import events
     from functions.clock import from_epoch
     from functions.directory.store import EmployeeStore
-    from functions.events import Event, EventStore
     from functions.stats.decide import SUGGESTION
 
     employee = EmployeeStore().get(suggestion.employee_id)
-    if employee is None:  # left the directory: nobody to credit (nor any board to show them on)
-        return
-    event = Event(
+    if employee is None:
+        return None
+    return events.Event(
         type=SUGGESTION,
         at=events.timestamp(from_epoch(events.now())),  # the log's clock: the slice it is written in
         employee_id=employee.id,
@@ -320,36 +366,53 @@ def _credit_approval(suggestion: Suggestion, content_id: str) -> None:
         code="",
         id=approval_event_id(suggestion.id),
     )
-    store = EventStore()
-    item = store.item(event)
-    try:
-        store.put_item(item)
-    except Exception as exc:  # noqa: BLE001 - the approval stands; an operator can replay the logged item
-        observability.logger().error(
-            "suggestion_points_not_recorded",
-            extra={"suggestion": suggestion.id, "error": repr(exc), "replay_item": item},
-        )
 
 
-def _undo_approval(suggestion_id: str, moderator: str, decided_at: str) -> None:
-    """The item could not be stored: put the suggestion back in the queue (only if still our decision)."""
+def _write_approval(decision: _Decision, credit: Event | None, new_item: dict[str, Any] | None) -> None:
+    """Write the decision, the new library item (None: it exists) and the credit in one transaction.
+
+    ContentExistsError when the item is already stored (nothing written); SuggestionAlreadyDecidedError when
+    someone decided first; ApprovalNotRecordedError when DynamoDB failed and nothing was written."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from functions.events import EventStore
+
+    writes: list[dict[str, Any]] = [{"Update": decision.update()}]
+    if new_item is not None:
+        writes.append({"Put": new_item})
+    if credit is not None:
+        log = EventStore()
+        writes.append({"Put": log.put_request(log.item(credit))})  # keyed by the clock right before the write
     try:
-        aws.dynamodb().update_item(
-            TableName=_table(),
-            Key={"id": {"S": suggestion_id}},
-            UpdateExpression="SET #status = :pending REMOVE moderator, decided_at, content_id",
-            ConditionExpression="#status = :approved AND moderator = :moderator AND decided_at = :at",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":pending": {"S": PENDING},
-                ":approved": {"S": APPROVED},
-                ":moderator": {"S": moderator},
-                ":at": {"S": decided_at},
-            },
-        )
-    except Exception as exc:  # noqa: BLE001 - the caller re-raises the error that matters: the failed store
-        if not is_condition_failure(exc):
-            observability.logger().error("approval_not_undone", extra={"suggestion": suggestion_id, "error": repr(exc)})
+        aws.dynamodb().transact_write_items(TransactItems=writes)
+    except (BotoCoreError, ClientError) as exc:
+        cancelled = (getattr(exc, "response", None) or {}).get("CancellationReasons") or []
+        reasons = [reason.get("Code") for reason in cancelled]
+        if reasons[:1] == ["ConditionalCheckFailed"]:  # rejected or approved meanwhile: never published behind it
+            get_suggestion(decision.suggestion_id)  # raises SuggestionNotFoundError when there is none
+            raise SuggestionAlreadyDecidedError(decision.suggestion_id) from None
+        if new_item is not None and reasons[1:2] == ["ConditionalCheckFailed"]:
+            raise ContentExistsError(decision.content_id) from None
+        _settle(decision, exc)
+
+
+def _settle(decision: _Decision, failure: Exception) -> None:
+    """After a failed transaction: return if it landed all the same (only its answer was lost), else raise."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        now_stored: Suggestion | None = get_suggestion(decision.suggestion_id)
+    except (BotoCoreError, ClientError):
+        now_stored = None
+    if now_stored is not None and decision.made(now_stored):
+        observability.logger().warning("approval_answer_lost", extra={"suggestion": decision.suggestion_id})
+        return
+    if now_stored is not None and now_stored.status != PENDING:
+        raise SuggestionAlreadyDecidedError(decision.suggestion_id) from failure
+    observability.logger().error(
+        "approval_not_recorded", extra={"suggestion": decision.suggestion_id, "error": repr(failure)}
+    )
+    raise ApprovalNotRecordedError(decision.suggestion_id) from failure
 
 
 def _title_from_url(url: str) -> str:

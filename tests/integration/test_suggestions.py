@@ -11,6 +11,7 @@ from functions.content.feed_sources import add_feed_source
 from functions.content.model import ContentValidationError
 from functions.content.store import ContentStore
 from functions.content.suggestions import (
+    ApprovalNotRecordedError,
     DuplicateSuggestionError,
     InvalidCursorError,
     SuggestionAlreadyDecidedError,
@@ -183,22 +184,21 @@ def test_two_moderators_racing_cannot_both_decide(aws: None, monkeypatch: pytest
     assert ContentStore().get(content_id_for_url(ARTICLE)) is None  # nothing published behind the rejection
 
 
-def test_when_the_item_cannot_be_stored_the_suggestion_goes_back_to_the_queue(
+def test_when_the_item_cannot_be_stored_the_suggestion_stays_in_the_queue(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from botocore.exceptions import ClientError
+    from functions.config import settings
+    from tests.integration.test_approval_points import trouble_with
 
     made = suggest("ada", ARTICLE, "")
+    trouble_with(monkeypatch, settings().content_table, "throttled")
 
-    def throttled(self: ContentStore, item: object) -> None:
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem")
-
-    monkeypatch.setattr(ContentStore, "add", throttled)
-    with pytest.raises(ClientError):
+    with pytest.raises(ApprovalNotRecordedError):
         approve(made.id, moderator="mod", publish=True)
 
     back = get_suggestion(made.id)
     assert (back.status, back.moderator, back.content_id) == ("pending", None, None)
+    assert queue_ids() == [made.id]
 
 
 def test_a_title_the_library_refuses_leaves_the_suggestion_pending(aws: None) -> None:
