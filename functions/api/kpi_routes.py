@@ -93,16 +93,16 @@ def get_results(query: ResultsQuery, actor: str) -> Response:
     cache="public, max-age=300",
 )
 def programme_summary() -> dict[str, Any]:
-    from functions.kpis.query import KpiFilters, kpis
+    from functions.kpis.query import KpiFilters, totals
 
     last = today()
-    report = kpis(KpiFilters(last - timedelta(days=DEFAULT_DAYS - 1), last))  # totals only: no polls read
+    found = totals(KpiFilters(last - timedelta(days=DEFAULT_DAYS - 1), last))  # the four figures, nothing else
     return {
-        "range": report.range,
-        "shares": report.shares.get("total", 0),
-        "human_clicks": report.human_clicks,
-        "unique_human_clicks": report.unique_human_clicks,
-        "employees_sharing": report.sharers,
+        "range": found.range,
+        "shares": found.shares,
+        "human_clicks": found.human_clicks,
+        "unique_human_clicks": found.unique_human_clicks,
+        "employees_sharing": found.sharers,
     }
 
 

@@ -5,6 +5,10 @@ ListObjectsV2), fetches those not cached yet (GETs, by key and ETag; past days n
 queries of functions/kpis/sql over them. DynamoDB is read three times: the directory's counts (GetItem),
 the top contributors' names and the top items' titles (one BatchGetItem each).
 
+``totals(filters)`` answers only the four figures the public Results summary shows (counted shares, human and
+unique human clicks, employees who shared), equal to the report's: the range's files alone (one
+ListObjectsV2), one pass over them (kpi_totals.sql), no DynamoDB read.
+
 What the filters mean: ``team`` is the employee's team when the event happened; ``campaign``, ``language``
 and ``kind`` are the item's when its events were counted; ``network``, ``country`` and ``device`` the
 event's (a share has no country or device). Only shares and clicks have an item and a network, so under a
@@ -13,6 +17,8 @@ filter on them the digests sent and the employees who only opened the site (adop
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,7 +31,7 @@ from functions.kpis.report import KpiReport
 from functions.kpis.store import FACTS, KpiFiles, ReadStats
 from functions.kpis.surges import SurgeRule, surges
 
-__all__ = ["KpiFilters", "KpiQueryError", "KpiReport", "kpis"]
+__all__ = ["KpiFilters", "KpiQueryError", "KpiReport", "KpiTotals", "kpis", "totals"]
 
 MAX_DAYS = 366
 TOP = 10
@@ -102,6 +108,44 @@ class KpiReadCost:
     files: ReadStats
 
 
+@dataclass(frozen=True)
+class KpiTotals:
+    """The programme's totals over a range, naming nobody: what the public Results summary shows."""
+
+    range: dict[str, str]  # {"start", "end"}: ISO days, inclusive
+    shares: int  # the report's shares["total"]
+    human_clicks: int
+    unique_human_clicks: int
+    sharers: int  # employees who shared in the range
+
+
+def totals(filters: KpiFilters, *, files: KpiFiles | None = None, cost: list[KpiReadCost] | None = None) -> KpiTotals:
+    """The totals of ``filters`` (validated here: KpiQueryError), as ``kpis(filters)`` reports them, read with
+    one listing, the range's files and one pass over them; no previous period, no DynamoDB."""
+    filters.validate()
+    stats = ReadStats()
+    with _facts(files or KpiFiles(), filters.start, filters.end, stats) as connection:
+        [row] = engine.read_rows(connection, queries.statement("kpi_totals"), filters.parameters())
+    if cost is not None:
+        cost.append(KpiReadCost(0, stats))
+    return KpiTotals(
+        range={"start": filters.start.isoformat(), "end": filters.end.isoformat()},
+        **{name: int(row[name] or 0) for name in ("shares", "human_clicks", "unique_human_clicks", "sharers")},
+    )
+
+
+@contextmanager
+def _facts(files: KpiFiles, start: date, end: date, stats: ReadStats) -> Iterator[Any]:
+    """A DuckDB connection with ``facts`` over local copies of the files that hold the days from start to end."""
+    paths = files.current(FACTS, start.isoformat(), end.isoformat(), stats)
+    connection = engine.connect(files.cache / "work")
+    try:
+        engine.register(connection, "facts", paths, FACT_COLUMNS)
+        yield connection
+    finally:
+        connection.close()
+
+
 def kpis(
     filters: KpiFilters,
     *,
@@ -119,15 +163,10 @@ def kpis(
     rule = SurgeRule(config.surge_factor, config.surge_minimum, config.surge_baseline_days)
     baseline = replace(filters, start=filters.start - timedelta(days=rule.baseline_days))  # the surges' days before
     stats = ReadStats()
-    paths = files.current(FACTS, min(previous.start, baseline.start).isoformat(), filters.end.isoformat(), stats)
-    connection = engine.connect(files.cache / "work")
-    try:
-        engine.register(connection, "facts", paths, FACT_COLUMNS)
+    with _facts(files, min(previous.start, baseline.start), filters.end, stats) as connection:
         figures = _figures(connection, filters)
         before = _figures(connection, previous, HEADLINE_QUERIES)
         daily_clicks = engine.read_rows(connection, queries.statement("kpi_daily_clicks"), baseline.parameters())
-    finally:
-        connection.close()
     from functions import aws
     from functions.content.store import ContentStore
     from functions.directory.counts import CountsRecord

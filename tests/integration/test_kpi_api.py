@@ -134,3 +134,32 @@ def test_the_public_summary_names_nobody(client: Any, programme: Clock) -> None:
     )
     assert body["range"]["end"] == "2026-03-10"  # the last 30 days, by the event log's clock
     assert response.headers["Cache-Control"] == "public, max-age=300"
+
+
+def test_the_public_summary_reads_one_listing_and_the_ranges_files_and_no_dynamodb(
+    client: Any,
+    programme: Clock,  # noqa: F811
+) -> None:
+    from functions import aws
+    from functions.kpis.recompute import live
+    from functions.kpis.store import FACTS, KpiFiles
+
+    # a day of activity in the period before the summary's 30 days, which the full report would also read
+    files = KpiFiles()
+    earlier = [{**row, "day": "2026-01-20"} for row in live(DAY.isoformat(), files=files)]
+    files.put_slice(FACTS, "2026-01-20", 1, earlier)
+    files.forget()  # a cold Lambda: nothing cached
+    calls: list[str] = []
+    for service in ("s3", "dynamodb"):
+        aws.client(service).meta.events.register(
+            f"before-call.{service}",
+            lambda model, **_: calls.append(f"{model.service_model.service_name}:{model.name}"),
+        )
+    cold = client.http.get("/api/results/summary")
+    assert cold.status_code == 200 and cold.json_body["human_clicks"] == 6
+    # one listing of the range's files and a GET of the day's one file: no previous period, no names or
+    # titles (BatchGetItem), not even the directory's counts (the totals need no rate)
+    assert calls == ["s3:ListObjectsV2", "s3:GetObject"]
+    calls.clear()
+    assert client.http.get("/api/results/summary").json_body == cold.json_body
+    assert calls == ["s3:ListObjectsV2"]  # warm: the day's file is cached

@@ -23,6 +23,7 @@ def test_the_queries_are_the_ones_the_code_runs() -> None:
         "kpi_digest_clicks",
         "kpi_headline",
         "kpi_series",
+        "kpi_totals",
     ]
 
 
@@ -62,6 +63,30 @@ def test_every_query_runs_on_duckdb_over_empty_files(tmp_path) -> None:
                 connection.execute(queries.sql(name), everything if name == "selected" else []).fetchall()
     finally:
         connection.close()
+
+
+def test_the_public_totals_read_the_facts_files_once(tmp_path) -> None:
+    """kpi_totals.sql answers the public summary in one pass over the range's files (the report's headline
+    reads them twice, once for its sums and once per employee)."""
+    import json
+
+    path = tmp_path / "facts.parquet"
+    engine.write_parquet(
+        [{"day": "2026-01-01", "employee_id": "ada", "type": "share", "events": 1}], FACT_COLUMNS, path
+    )
+    connection = engine.connect(tmp_path)
+    try:
+        engine.register(connection, "facts", [path], FACT_COLUMNS)
+        [(_, plan)] = connection.execute(
+            f"EXPLAIN (FORMAT json) {queries.statement('kpi_totals')}", ["2026-01-01", "2026-01-31", *[None] * 7]
+        ).fetchall()
+    finally:
+        connection.close()
+
+    def operators(node: dict) -> list[str]:
+        return [node["name"]] + [name for child in node.get("children", []) for name in operators(child)]
+
+    assert [name for node in json.loads(plan) for name in operators(node)].count("READ_PARQUET") == 1
 
 
 def test_the_glue_tables_athena_reads_have_the_columns_the_files_are_written_with() -> None:
