@@ -12,8 +12,18 @@ from typing import Any
 
 
 @cache
+def _loader() -> Any:
+    """botocore's reader of its service models and endpoints, shared by every client's session: each session
+    would otherwise parse the same JSON again (about 40 ms for endpoints.json alone)."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+@cache
 def client(service: str) -> Any:
     import boto3
+    import botocore.session
     from botocore.config import Config
 
     # Tight timeouts: the redirect path must never hang on a slow dependency.
@@ -24,7 +34,9 @@ def client(service: str) -> Any:
         # Presigned POSTs (image uploads) must be SigV4: boto3 would otherwise sign them with SigV2.
         signature_version="s3v4" if service == "s3" else None,
     )
-    return boto3.session.Session().client(service, config=config)
+    core = botocore.session.Session()  # one per client: a session is not thread-safe, its clients are
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core).client(service, config=config)
 
 
 def dynamodb() -> Any:

@@ -51,9 +51,9 @@ def reset_warm_state() -> None:
 @contextmanager
 def in_process_account(**extra_env: str) -> Iterator[None]:
     """Tables and bucket from infra/template.yaml and the secret in SSM; the environment is restored after."""
-    import boto3
     from moto import mock_aws
 
+    from functions import aws
     from functions.secrets import ensure_master_secret
     from infra.resources import create_all
 
@@ -66,7 +66,7 @@ def in_process_account(**extra_env: str) -> Iterator[None]:
     try:
         with mock_aws():
             reset_warm_state()
-            create_all(boto3.client("dynamodb"), boto3.client("s3"), sqs=boto3.client("sqs"), ses=boto3.client("ses"))
+            create_all(aws.client("dynamodb"), aws.client("s3"), sqs=aws.client("sqs"), ses=aws.client("ses"))
             ensure_master_secret()
             yield
     finally:
