@@ -20,10 +20,19 @@ def _loader() -> Any:
     return create_loader()
 
 
-@cache
-def client(service: str) -> Any:
+def session() -> Any:
+    """A new boto3 session reading models through the shared loader (one per client: a session is not
+    thread-safe, its clients are)."""
     import boto3
     import botocore.session
+
+    core = botocore.session.Session()
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core)
+
+
+@cache
+def client(service: str) -> Any:
     from botocore.config import Config
 
     # Tight timeouts: the redirect path must never hang on a slow dependency.
@@ -34,9 +43,7 @@ def client(service: str) -> Any:
         # Presigned POSTs (image uploads) must be SigV4: boto3 would otherwise sign them with SigV2.
         signature_version="s3v4" if service == "s3" else None,
     )
-    core = botocore.session.Session()  # one per client: a session is not thread-safe, its clients are
-    core.register_component("data_loader", _loader())
-    return boto3.session.Session(botocore_session=core).client(service, config=config)
+    return session().client(service, config=config)
 
 
 def dynamodb() -> Any:

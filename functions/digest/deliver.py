@@ -55,7 +55,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from functions import observability
+from functions import aws, observability
 from functions.config import settings
 from functions.digest.records import (
     Claim,
@@ -317,11 +317,10 @@ def deadline_from_context(context: Any, reserve: float = RESERVE, clock: Callabl
 @cache
 def ses_client() -> Any:
     """An SES client that tries once: ``send_batch``'s own backoff owns retries and the deadline."""
-    import boto3
     from botocore.config import Config
 
     config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 1})
-    return boto3.session.Session().client("ses", config=config)
+    return aws.session().client("ses", config=config)
 
 
 # --- one employee ------------------------------------------------------------------------------------
