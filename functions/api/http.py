@@ -67,9 +67,6 @@ def employee(request: Any) -> tuple[Any, Response | None]:
         person = current_employee(token)
     except SignatureError as exc:
         return None, error(401, str(exc), {"Authorization": str(exc)})
-    from functions.kpis.activity import note_seen
-
-    note_seen(person.id, person.team)  # the adoption KPI: they used their token today
     return person, None
 
 

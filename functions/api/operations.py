@@ -166,6 +166,10 @@ def _answer(
         refused = _read_request(operation, request, params, arguments)
         if refused:
             return refused
+    if operation.auth == "employee":
+        from functions.kpis.activity import note_seen
+
+        note_seen(caller.id, caller.team)  # the adoption KPI: they used their token today (once it was accepted)
     result = view(**arguments)
     if isinstance(result, Response):
         _check_status(view, result, statuses)

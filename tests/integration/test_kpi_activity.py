@@ -22,6 +22,8 @@ def test_an_employee_using_their_token_is_seen_once_a_day_and_counts_towards_ado
     client: Any, world: World, count_clicks: Any, clock: Clock
 ) -> None:
     token = {"Authorization": f"Employee {employee_token(world.employee_id)}"}
+    assert client.http.get("/api/me?zzz=1", headers=token).status_code == 400
+    assert logged(clock, "seen") == []  # a refused request writes nothing, whoever sent it
     for _ in range(3):
         assert client.http.get("/api/me", headers=token).status_code == 200
     [seen] = logged(clock, "seen")
