@@ -169,7 +169,8 @@ def _answer(
     if operation.auth == "employee":
         from functions.kpis.activity import note_seen
 
-        note_seen(caller.id, caller.team)  # the adoption KPI: they used their token today (once it was accepted)
+        person = arguments["employee"]
+        note_seen(person.id, person.team)  # the adoption KPI: they used their token today (once it was accepted)
     result = view(**arguments)
     if isinstance(result, Response):
         _check_status(view, result, statuses)
