@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import json
+import platform
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.integration.conftest import chalice_package
 
 # What the AWS Lambda Python runtime provides next to the code (everything else must be in the zip). Its
 # urllib3 is left out on purpose: the runtime's may be 1.x, and the page fetcher needs the 2.x the zip ships.
@@ -18,29 +21,33 @@ LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "six.p
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("package")
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("chalice")),
-            "package",
-            "--merge-template",
-            "infra/template.yaml",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    return out
+def host_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same artifact built for this machine's processor, to be imported here: the deployed one is arm64
+    (.chalice/config.json), whose compiled wheels (duckdb, pydantic-core…) cannot load on x86_64."""
+    project = tmp_path_factory.mktemp("host-project")
+    for name in ("app.py", "requirements.txt", "functions", "site", "vendor", ".chalice"):
+        source = ROOT / name
+        if source.is_dir():
+            ignore = shutil.ignore_patterns("deployments", "__pycache__", "*.pyc")
+            shutil.copytree(source, project / name, symlinks=True, ignore=ignore)
+        else:
+            shutil.copy2(source, project / name)
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    config["lambda_architecture"] = {"aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    (project / ".chalice" / "config.json").write_text(json.dumps(config))
+    return chalice_package(project, tmp_path_factory.mktemp("host-package"))
 
 
-def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(package: Path, tmp_path: Path) -> None:
+def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
+    package: Path, host_package: Path, tmp_path: Path
+) -> None:
+    with (
+        zipfile.ZipFile(package / "deployment.zip") as deployed,
+        zipfile.ZipFile(host_package / "deployment.zip") as here,
+    ):
+        assert python_files(deployed) == python_files(here)  # the same artifact, but for its compiled modules
     code = tmp_path / "task"
-    with zipfile.ZipFile(package / "deployment.zip") as archive:
+    with zipfile.ZipFile(host_package / "deployment.zip") as archive:
         archive.extractall(code)
     assert (code / "functions" / "links" / "redirect.py").is_file()
     assert (code / "site" / "templates" / "error.html").is_file()
@@ -67,6 +74,10 @@ def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chorus", "True"]
+
+
+def python_files(archive: zipfile.ZipFile) -> set[str]:
+    return {name for name in archive.namelist() if name.endswith(".py")}
 
 
 def test_the_artifact_fits_lambda_and_carries_duckdb_for_the_kpis(package: Path) -> None:
