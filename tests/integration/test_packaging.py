@@ -40,19 +40,33 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(package: Path, tmp_path: Path) -> None:
+def run_in_artifact(package: Path, tmp_path: Path, probe: str) -> subprocess.CompletedProcess[str]:
+    """Run ``probe`` in a clean interpreter that sees only the unzipped artifact (its path is ``sys.argv[1]``)
+    and what the Lambda runtime provides."""
     code = tmp_path / "task"
     with zipfile.ZipFile(package / "deployment.zip") as archive:
         archive.extractall(code)
-    assert (code / "functions" / "links" / "redirect.py").is_file()
-    assert (code / "site" / "templates" / "error.html").is_file()
     runtime = tmp_path / "runtime"
     runtime.mkdir()
     site_packages = Path(__import__("boto3").__file__).parents[1]
     for name in LAMBDA_RUNTIME_PACKAGES:
         (runtime / name).symlink_to(site_packages / name)
-    probe = (
+    isolate = (
         "import sys; sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if 'site-packages' not in p];"
+    )
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", isolate + probe, str(code), str(runtime)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(package: Path, tmp_path: Path) -> None:
+    probe = (
+        "import os; assert os.path.isfile(os.path.join(sys.argv[1], 'functions', 'links', 'redirect.py'));"
+        "assert os.path.isfile(os.path.join(sys.argv[1], 'site', 'templates', 'error.html'));"
         "import app; from functions.pages import not_found_page; import jinja2, is_bot, cachetools, urllib3;"
         "import functions.web.fetch, urllib3.connection, duckdb;"
         "assert all('site-packages' not in m.__file__ for m in (app, jinja2, is_bot, urllib3, duckdb) if m.__file__);"
@@ -60,13 +74,7 @@ def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
         "assert int(urllib3.__version__.split('.')[0]) >= 2, urllib3.__version__;"
         "print(app.app.app_name, 'Link not found' in not_found_page())"
     )
-    result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(code), str(runtime)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_in_artifact(package, tmp_path, probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chorus", "True"]
 
@@ -195,20 +203,10 @@ def test_the_front_door_in_the_artifact_imports_lean_and_its_compiled_modules_fi
 ) -> None:
     """The FrontDoor function runs the same deployment.zip: importing its handler there loads nothing heavy,
     and the compiled modules a click loads (the crawler patterns' regex) are built for its architecture."""
-    code = tmp_path / "task"
-    with zipfile.ZipFile(package / "deployment.zip") as archive:
-        archive.extractall(code)
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    site_packages = Path(__import__("boto3").__file__).parents[1]
-    for name in LAMBDA_RUNTIME_PACKAGES:
-        (runtime / name).symlink_to(site_packages / name)
     function = _merged(package)["Resources"]["FrontDoor"]["Properties"]
     module, handler = function["Handler"].rsplit(".", 1)
     probe = (
-        "import sys, importlib, json; sys.path[:] = [sys.argv[1], sys.argv[2]] + "
-        "[p for p in sys.path if 'site-packages' not in p];"
-        f"m = importlib.import_module({module!r}); assert callable(getattr(m, {handler!r}));"
+        f"import importlib, json; m = importlib.import_module({module!r}); assert callable(getattr(m, {handler!r}));"
         "heavy = sorted(n for n in ('chalice', 'app', 'jinja2', 'pydantic', 'duckdb', 'css_inline')"
         " if n in sys.modules);"
         "from functions.clicks.visitor import classify_visitor; from functions import observability;"
@@ -218,13 +216,7 @@ def test_the_front_door_in_the_artifact_imports_lean_and_its_compiled_modules_fi
         " if getattr(f, '__file__', None) and f.__file__.startswith(sys.argv[1]) and f.__file__.endswith('.so'));"
         "print(json.dumps([heavy, kind, compiled]))"
     )
-    result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(code), str(runtime)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_in_artifact(package, tmp_path, probe)
     assert result.returncode == 0, result.stderr
     heavy, kind, compiled = json.loads(result.stdout)
     assert (heavy, kind) == ([], "bot")
