@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+
+from bench.latency import function_url_event
 
 ORIGIN_SECRET = "test-origin-secret-0123456789"
 CLOUDFRONT_IP = "130.176.1.10"  # an address CloudFront connects to the origin from
@@ -30,40 +31,6 @@ class Context:
 
     def __init__(self) -> None:
         self.aws_request_id = str(uuid.uuid4())
-
-
-def function_url_event(
-    method: str,
-    path: str,
-    headers: dict[str, str] | None = None,
-    source_ip: str = CLOUDFRONT_IP,
-    query: str = "",
-) -> dict[str, Any]:
-    """A Function URL request (payload format 2.0)."""
-    lowered = {name.lower(): value for name, value in (headers or {}).items()}
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": lowered,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "front-door",
-            "domainName": "front-door.lambda-url.us-east-1.on.aws",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": lowered.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-        },
-        "isBase64Encoded": False,
-    }
 
 
 class FrontDoorClient:
