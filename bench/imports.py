@@ -63,7 +63,7 @@ class ImportCost:
     loaded: dict[str, str | None]  # module -> where the repo first imports it (None: not imported)
     front_door_ms: float = 0.0  # wall clock minus start-up
     front_door_importtime_ms: float = 0.0
-    app_first_click_ms: float = 0.0  # `import app` and what the first click loads
+    app_first_click_ms: float = 0.0  # `import app` and what the first click loads (-X importtime)
     front_door_first_click_ms: float = 0.0
 
     @property
@@ -108,6 +108,20 @@ def _importtime(module: str, env: dict[str, str]) -> dict[str, float]:
     return cumulative
 
 
+def _top_level_ms(code: str, env: dict[str, str]) -> float:
+    """``-X importtime``'s cumulative ms over the outermost imports ``code`` runs (start-up's included)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    total = 0.0
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        timed = line.startswith("import time:") and len(parts) == 3 and parts[1].strip().isdigit()
+        if timed and not parts[2].startswith("  "):  # one space before the name: an outermost import
+            total += int(parts[1]) / 1000
+    return total
+
+
 def measure(runs: int = RUNS) -> ImportCost:
     env = _env()
     commands = {
@@ -115,9 +129,8 @@ def measure(runs: int = RUNS) -> ImportCost:
         "app": "import app",
         "boto3": "import boto3",
         "front door": f"import {FRONT_DOOR}",
-        "app, first click": "import app" + FIRST_CLICK,
-        "front door, first click": f"import {FRONT_DOOR}" + FIRST_CLICK,
     }
+    first_click = {"app": "import app" + FIRST_CLICK, "front door": f"import {FRONT_DOOR}" + FIRST_CLICK}
     for code in commands.values():  # warm-up: writes and warms the .pyc caches
         _wall(code, env)
     _importtime("app", env)
@@ -126,6 +139,7 @@ def measure(runs: int = RUNS) -> ImportCost:
 
     wall: dict[str, list[float]] = {name: [] for name in commands}
     timed: dict[str, list[float]] = {"app": [], "boto3": [], "boto3 in app": [], "front door": []}
+    clicks: dict[str, list[float]] = {name: [] for name in first_click}
     names = list(commands)
     for round_ in range(runs):
         turn = round_ % len(names)
@@ -138,6 +152,9 @@ def measure(runs: int = RUNS) -> ImportCost:
             timed["boto3 in app"].append(app_tree["boto3"])
         timed["boto3"].append(_importtime("boto3", env)["boto3"])
         timed["front door"].append(_importtime(FRONT_DOOR, env)[FRONT_DOOR])
+        nothing = _top_level_ms("pass", env)
+        for name, code in first_click.items():
+            clicks[name].append(_top_level_ms(code, env) - nothing)
 
     probe = subprocess.run(
         [sys.executable, "-c", _PROBE, str(ROOT), *HEAVY, *NOTABLE],
@@ -158,8 +175,8 @@ def measure(runs: int = RUNS) -> ImportCost:
         loaded=json.loads(probe.stdout.strip().splitlines()[-1]),
         front_door_ms=median(wall["front door"]) - startup,
         front_door_importtime_ms=median(timed["front door"]),
-        app_first_click_ms=median(wall["app, first click"]) - startup,
-        front_door_first_click_ms=median(wall["front door, first click"]) - startup,
+        app_first_click_ms=median(clicks["app"]),
+        front_door_first_click_ms=median(clicks["front door"]),
     )
 
 
@@ -179,7 +196,7 @@ def report(cost: ImportCost, runs: int = RUNS) -> list[str]:
         f"with what the first click loads (boto3, Powertools, cachetools, is_bot): front door "
         f"{cost.front_door_first_click_ms:.0f} ms vs app {cost.app_first_click_ms:.0f} ms = "
         f"{cost.front_door_first_click_ms / cost.app_first_click_ms:.2f}x "
-        f"({cost.front_door_first_click_ms - cost.app_first_click_ms:+.0f} ms a cold start)",
+        f"({cost.front_door_first_click_ms - cost.app_first_click_ms:+.0f} ms a cold start; -X importtime)",
     ]
     absent = [name for name in HEAVY if cost.loaded.get(name) is None]
     present = [name for name in HEAVY if cost.loaded.get(name) is not None]
