@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from functions import observability
+from functions import observability, pages
 from functions.clicks.visitor import Classification, Visitor
 from functions.config import settings
 from functions.events import Event, EventStore, timestamp
@@ -54,27 +54,21 @@ def answer(
     now: datetime | None = None,
 ) -> Reply:
     """Follow a short link (GET or HEAD) and say what to answer; the pages are rendered only when needed."""
-    from functions import pages
-
     if len(code) > pages.MAX_PATH_PARAMETER:  # no id is this long (what the API answers for any such path)
         return page_reply(404, pages.nothing_here_page())
     try:
         outcome = follow(code, method, headers, source_ip, now)
     except LinkLookupError:
         page = pages.error_page(503, "Please try again", "This link is fine, but we could not open it just now.")
-        reply = page_reply(503, page)
-        reply.headers["Retry-After"] = "2"
-        return reply
+        return page_reply(503, page, {"Retry-After": "2"})
     if outcome.location is None:
         return page_reply(404, pages.not_found_page())
     return Reply(302, {"Location": outcome.location, "Cache-Control": pages.NO_STORE, "X-Robots-Tag": "noindex"})
 
 
-def page_reply(status: int, page: str) -> Reply:
+def page_reply(status: int, page: str, extra: dict[str, str] | None = None) -> Reply:
     """A server-rendered page, never cached (it says nothing about the link's next answer)."""
-    from functions.pages import HTML, NO_STORE
-
-    return Reply(status, {"Content-Type": HTML, "Cache-Control": NO_STORE}, page)
+    return Reply(status, {"Content-Type": pages.HTML, "Cache-Control": pages.NO_STORE, **(extra or {})}, page)
 
 
 @dataclass(frozen=True)
