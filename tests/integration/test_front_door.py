@@ -90,6 +90,21 @@ def test_through_cloudfront_a_click_counts_the_viewers_address_not_cloudfronts(
     )
 
 
+def test_a_click_through_cloudfront_without_the_viewers_address_never_counts_cloudfronts(
+    client: Any, world: World, front_door: Any
+) -> None:
+    """Had the distribution stopped forwarding CloudFront-Viewer-Address, every click would share CloudFront's
+    few addresses and the per-address cap would stop counting people: the address is unknown instead."""
+    from tests.front_door import Context, function_url_event
+
+    code = share_and_get_code(client, world)
+    headers = {**BROWSER_HEADERS, "X-Chorus-Origin": ORIGIN_SECRET}
+    response = front_door.handler(function_url_event("GET", f"/{code}", headers, CLOUDFRONT_IP), Context())
+    assert response["statusCode"] == 302
+    [click] = stored_clicks()
+    assert click.get("ip", {}).get("S", "") == "" and click["kind"]["S"] == "human"
+
+
 @pytest.mark.parametrize("secret", [None, "guessed", ORIGIN_SECRET[:-1]])
 def test_a_direct_caller_cannot_choose_the_address_or_country_a_click_counts(
     client: Any, world: World, front_door: Any, secret: str | None
