@@ -59,15 +59,7 @@ def _request() -> Request:
 @app.middleware("all")
 def observe(event: Any, get_response: Any) -> Any:
     context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
-    observability.bind_request(getattr(context, "aws_request_id", None))
-    try:
-        return get_response(event)
-    except Exception:
-        observability.count("Errors")
-        observability.logger().exception("unhandled_error")
-        raise
-    finally:
-        observability.flush()
+    return observability.observed(getattr(context, "aws_request_id", None), lambda: get_response(event))
 
 
 @app.middleware("http")
@@ -94,24 +86,8 @@ def guard(event: Any, get_response: Any) -> Response:
 def follow_short_link(code: str) -> Response:
     request = _request()
     source_ip = (request.context.get("identity") or {}).get("sourceIp")
-    try:
-        outcome = redirect.follow(code, request.method, request.headers, source_ip)
-    except redirect.LinkLookupError:
-        from functions.pages import error_page
-
-        page = error_page(503, "Please try again", "This link is fine, but we could not open it just now.")
-        response = http.html(503, page)
-        response.headers["Retry-After"] = "2"
-        return response
-    if outcome.location is None:
-        from functions.pages import not_found_page
-
-        return http.html(404, not_found_page())
-    return Response(
-        body="",
-        status_code=302,
-        headers={"Location": outcome.location, "Cache-Control": NO_STORE, "X-Robots-Tag": "noindex"},
-    )
+    reply = redirect.answer(code, request.method, request.headers, source_ip)
+    return Response(body=reply.body, status_code=reply.status, headers=dict(reply.headers))
 
 
 # --- employees: the signed share link -------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""AWS calls per redirect, cold (fresh caches, as a new Lambda container) and warm.
+"""AWS calls per redirect, cold (fresh caches, as a new Lambda container) and warm, on both ways in.
 
-Requests go through the real Chalice app (``chalice.test.Client``) over moto in-process. The calls are
+Requests go through the real Chalice app (``chalice.test.Client``) and through the short links' front door
+(functions/links/front_door.py, with a Function URL event) over moto in-process. The calls are
 counted with botocore's ``before-call`` hooks on the cached DynamoDB and SSM clients, and cross-checked
 by counting every API call any botocore client makes, so a call through another client is not missed.
 """
@@ -8,6 +9,7 @@ by counting every API call any botocore client makes, so a call through another 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.common import BROWSER_HEADERS, ROOT, CallCounter, World, all_api_calls, describe
@@ -28,12 +30,25 @@ class CallCount:
     warm_all: Counter[str]
     warm: int
     statuses: Counter[int]
+    way_in: str = "Chalice route"
 
 
-def measure(world: World, warm: int = WARM) -> CallCount:
+def measure(world: World, warm: int = WARM) -> list[CallCount]:
     from chalice.test import Client
 
     import app
+    from bench.latency import LambdaContext, function_url_event
+    from functions.links import front_door
+
+    client = Client(app.app, project_dir=str(ROOT))
+    event = function_url_event("GET", f"/{world.code}", BROWSER_HEADERS)
+    return [
+        _count(lambda: client.http.get(f"/{world.code}", headers=BROWSER_HEADERS).status_code, warm),
+        _count(lambda: front_door.handler(event, LambdaContext())["statusCode"], warm, "front door"),
+    ]
+
+
+def _count(redirect: Callable[[], int], warm: int, way_in: str = "Chalice route") -> CallCount:
     from functions import aws
 
     reset_warm_state()
@@ -41,19 +56,18 @@ def measure(world: World, warm: int = WARM) -> CallCount:
     dynamodb.watch(aws.dynamodb())  # the very clients the redirect will use, created (not called) here
     ssm.watch(aws.client("ssm"))
     statuses: Counter[int] = Counter()
-    client = Client(app.app, project_dir=str(ROOT))
     try:
         with all_api_calls() as everything:
-            statuses[client.http.get(f"/{world.code}", headers=BROWSER_HEADERS).status_code] += 1
+            statuses[redirect()] += 1
             cold = dynamodb.take(), ssm.take(), Counter(everything)
             everything.clear()
             for _ in range(warm):
-                statuses[client.http.get(f"/{world.code}", headers=BROWSER_HEADERS).status_code] += 1
+                statuses[redirect()] += 1
             warm_calls = dynamodb.take(), ssm.take(), Counter(everything)
     finally:
         dynamodb.close()
         ssm.close()
-    return CallCount(*cold, *warm_calls, warm=warm, statuses=statuses)
+    return CallCount(*cold, *warm_calls, warm=warm, statuses=statuses, way_in=way_in)
 
 
 def _split(calls: Counter[str], per: int = 1) -> str:
@@ -67,8 +81,9 @@ def _split(calls: Counter[str], per: int = 1) -> str:
 def report(count: CallCount) -> list[str]:
     per = count.warm
     lines = [
-        f"cold (first request, fresh caches): DynamoDB {_split(count.cold_dynamodb)}; SSM: {describe(count.cold_ssm)}",
-        f"warm (average over {per} redirects): DynamoDB {_split(count.warm_dynamodb, per)}; "
+        f"{count.way_in}, cold (first request, fresh caches): DynamoDB {_split(count.cold_dynamodb)}; "
+        f"SSM: {describe(count.cold_ssm)}",
+        f"{count.way_in}, warm (average over {per} redirects): DynamoDB {_split(count.warm_dynamodb, per)}; "
         f"SSM: {describe(count.warm_ssm, per)}",
         f"responses: {', '.join(f'{n} x {status}' for status, n in sorted(count.statuses.items()))}",
     ]
@@ -85,4 +100,4 @@ def report(count: CallCount) -> list[str]:
 
 
 def run(world: World, warm: int = WARM) -> list[str]:
-    return report(measure(world, warm))
+    return [line for count in measure(world, warm) for line in report(count)]

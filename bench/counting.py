@@ -28,7 +28,10 @@ from bench.clickstream import PER_SECOND, Click, SliceLoad, clicks, count_slices
 ROOT = Path(__file__).resolve().parents[1]
 
 # us-east-1 list prices (USD)
-API_GATEWAY_REST = 3.50 / 1e6  # per request
+API_GATEWAY_REST = 3.50 / 1e6  # per request (the API's front door; clicks go through CloudFront instead)
+CLOUDFRONT_HTTPS_REQUEST = 0.0100 / 10_000  # United States, Canada, Europe
+CLOUDFRONT_GB_OUT = 0.085  # to the internet, first 10 TB a month
+RESPONSE_BYTES = 1024  # assumed: a 302's status line and headers, the function's (~0.3 KB) and CloudFront's (~0.4 KB)
 LAMBDA_REQUEST = 0.20 / 1e6
 LAMBDA_GB_SECOND = 0.0000166667
 DYNAMODB_WRITE_UNIT = 0.625 / 1e6  # on-demand
@@ -43,6 +46,7 @@ FIREHOSE_RECORD_BYTES = 5 * 1024
 REDIRECT_SECONDS = 0.010  # assumed billed duration of a warm redirect: one PutItem round trip in the region, a few ms
 WARM_INSTANCES = 2  # redirect Lambdas sharing the clicks (12 a second × ~20 ms needs fewer than one)
 BUDGET = 1.25  # issue 11: storing and counting a million clicks
+CLICK_BUDGET = 2.50  # issue 14: a million clicks, front door included
 
 
 @dataclass
@@ -138,10 +142,16 @@ def link_lookups(stream: list[Click], instances: int = WARM_INSTANCES, seed: int
     return lookups
 
 
-def _memory_gb(function: str) -> float:
+def memory_gb(function: str) -> float:
     stage = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]
     own = stage.get("lambda_functions", {}).get(function, {})
     return own.get("lambda_memory_size", stage["lambda_memory_size"]) / 1024
+
+
+def front_door_memory_gb() -> float:
+    from infra.resources import template
+
+    return int(template()["Resources"]["FrontDoor"]["Properties"]["MemorySize"]) / 1024
 
 
 def prices(m: Measured, link_read_units: float) -> list[tuple[str, float, bool]]:
@@ -150,11 +160,17 @@ def prices(m: Measured, link_read_units: float) -> list[tuple[str, float, bool]]
     puts, gets = m.operations("s3:PutObject") * million, m.operations("s3:GetObject") * million
     s3_gb = m.archive_bytes / m.clicks * million / 1e9 if m.clicks else 0.0
     return [
-        ("front door: API Gateway REST, one request a click", API_GATEWAY_REST * million, False),
+        ("front door: CloudFront, one HTTPS request a click", CLOUDFRONT_HTTPS_REQUEST * million, False),
         (
-            f"Lambda, redirect: a request and ~{REDIRECT_SECONDS * 1000:.0f} ms (assumed) at "
-            f"{_memory_gb('api_handler') * 1024:.0f} MB",
-            (LAMBDA_REQUEST + REDIRECT_SECONDS * _memory_gb("api_handler") * LAMBDA_GB_SECOND) * million,
+            f"front door: CloudFront's data out, {RESPONSE_BYTES / 1024:.0f} KB a response (assumed) at "
+            f"${CLOUDFRONT_GB_OUT}/GB; the Function URL behind it adds nothing to the Lambda's price",
+            RESPONSE_BYTES * million / 2**30 * CLOUDFRONT_GB_OUT,
+            False,
+        ),
+        (
+            f"Lambda, the front door: a request and ~{REDIRECT_SECONDS * 1000:.0f} ms (assumed) at "
+            f"{front_door_memory_gb() * 1024:.0f} MB",
+            (LAMBDA_REQUEST + REDIRECT_SECONDS * front_door_memory_gb() * LAMBDA_GB_SECOND) * million,
             False,
         ),
         (
@@ -185,9 +201,9 @@ def prices(m: Measured, link_read_units: float) -> list[tuple[str, float, bool]]
         ),
         (
             f"Lambda, count_events: {m.seconds_per_click * million:,.0f} s at "
-            f"{_memory_gb('count_events') * 1024:.0f} MB "
+            f"{memory_gb('count_events') * 1024:.0f} MB "
             "(measured over moto: an upper bound)",
-            m.seconds_per_click * million * _memory_gb("count_events") * LAMBDA_GB_SECOND
+            m.seconds_per_click * million * memory_gb("count_events") * LAMBDA_GB_SECOND
             + len(m.steady) / m.clicks * million * LAMBDA_REQUEST,
             True,
         ),
@@ -224,7 +240,12 @@ def report(f: Figures) -> list[str]:
     total = sum(usd for _, usd, _ in table)
     lines.append(
         f"  storing and counting: ${storing:.2f} per million clicks (budget ${BUDGET:.2f}: "
-        f"{storing / BUDGET:.0%} of it); everything: ${total:.2f}"
+        f"{storing / BUDGET:.0%} of it); everything: ${total:.2f} (budget ${CLICK_BUDGET:.2f}, front door included)"
+    )
+    via_api_gateway = total - table[0][1] - table[1][1] + API_GATEWAY_REST * 1e6
+    lines.append(
+        f"  through API Gateway REST instead of CloudFront: ${via_api_gateway:.2f} (the API's own routes stay "
+        "behind it: admins and employees, a few requests a day)"
     )
     lines.append("the designs not chosen, on the same stream (storing and counting, DynamoDB writes only):")
     for design in f.designs:

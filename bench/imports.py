@@ -1,4 +1,9 @@
-"""Import cost: ``import app`` against ``import boto3``, each in a fresh interpreter (a Lambda cold start).
+"""Import cost: ``import app`` and the short links' front door against ``import boto3``, each in a fresh
+interpreter (a Lambda cold start).
+
+The front door (functions/links/front_door.py) is measured twice: its handler's import, and with what the
+first click loads after it (boto3, Powertools' Logger and Metrics, cachetools, the crawler patterns), beside
+``import app`` with the same — the cold start a click pays on each way in.
 
 Two measures, interleaved in the same rounds so that machine noise hits both alike:
 
@@ -23,6 +28,8 @@ from bench.common import ROOT, median
 RUNS = 9
 HEAVY = ("jinja2", "css_inline", "pydantic", "aws_lambda_powertools.utilities.idempotency")
 NOTABLE = ("boto3", "botocore", "aws_lambda_powertools", "cachetools", "yaml")
+FRONT_DOOR = "functions.links.front_door"
+FIRST_CLICK = "; import boto3, cachetools, is_bot; from aws_lambda_powertools import Logger, Metrics"
 
 # Run in a subprocess: import app, then say which modules came with it and, for each, the repo line that
 # first asked for it (found by a meta-path finder that only looks at the stack and lets the import proceed).
@@ -54,6 +61,10 @@ class ImportCost:
     boto3_importtime_ms: float
     boto3_inside_app_ms: float | None  # -X importtime: boto3's share of `import app`, when app imports it
     loaded: dict[str, str | None]  # module -> where the repo first imports it (None: not imported)
+    front_door_ms: float = 0.0  # wall clock minus start-up
+    front_door_importtime_ms: float = 0.0
+    app_first_click_ms: float = 0.0  # `import app` and what the first click loads (-X importtime)
+    front_door_first_click_ms: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -97,19 +108,42 @@ def _importtime(module: str, env: dict[str, str]) -> dict[str, float]:
     return cumulative
 
 
+def _top_level_ms(code: str, env: dict[str, str]) -> float:
+    """``-X importtime``'s cumulative ms over the outermost imports ``code`` runs (start-up's included)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    total = 0.0
+    for line in done.stderr.splitlines():
+        parts = line.split("|")
+        timed = line.startswith("import time:") and len(parts) == 3 and parts[1].strip().isdigit()
+        if timed and not parts[2].startswith("  "):  # one space before the name: an outermost import
+            total += int(parts[1]) / 1000
+    return total
+
+
 def measure(runs: int = RUNS) -> ImportCost:
     env = _env()
-    commands = {"pass": "pass", "app": "import app", "boto3": "import boto3"}
+    commands = {
+        "pass": "pass",
+        "app": "import app",
+        "boto3": "import boto3",
+        "front door": f"import {FRONT_DOOR}",
+    }
+    first_click = {"app": "import app" + FIRST_CLICK, "front door": f"import {FRONT_DOOR}" + FIRST_CLICK}
     for code in commands.values():  # warm-up: writes and warms the .pyc caches
         _wall(code, env)
     _importtime("app", env)
     _importtime("boto3", env)
+    _importtime(FRONT_DOOR, env)
 
     wall: dict[str, list[float]] = {name: [] for name in commands}
-    timed: dict[str, list[float]] = {"app": [], "boto3": [], "boto3 in app": []}
+    timed: dict[str, list[float]] = {"app": [], "boto3": [], "boto3 in app": [], "front door": []}
+    clicks: dict[str, list[float]] = {name: [] for name in first_click}
     names = list(commands)
     for round_ in range(runs):
-        order = names[round_ % 3 :] + names[: round_ % 3]  # rotate who goes first
+        turn = round_ % len(names)
+        order = names[turn:] + names[:turn]  # rotate who goes first
         for name in order:
             wall[name].append(_wall(commands[name], env))
         app_tree = _importtime("app", env)
@@ -117,6 +151,10 @@ def measure(runs: int = RUNS) -> ImportCost:
         if "boto3" in app_tree:
             timed["boto3 in app"].append(app_tree["boto3"])
         timed["boto3"].append(_importtime("boto3", env)["boto3"])
+        timed["front door"].append(_importtime(FRONT_DOOR, env)[FRONT_DOOR])
+        nothing = _top_level_ms("pass", env)
+        for name, code in first_click.items():
+            clicks[name].append(_top_level_ms(code, env) - nothing)
 
     probe = subprocess.run(
         [sys.executable, "-c", _PROBE, str(ROOT), *HEAVY, *NOTABLE],
@@ -135,6 +173,10 @@ def measure(runs: int = RUNS) -> ImportCost:
         boto3_importtime_ms=median(timed["boto3"]),
         boto3_inside_app_ms=median(timed["boto3 in app"]) if timed["boto3 in app"] else None,
         loaded=json.loads(probe.stdout.strip().splitlines()[-1]),
+        front_door_ms=median(wall["front door"]) - startup,
+        front_door_importtime_ms=median(timed["front door"]),
+        app_first_click_ms=median(clicks["app"]),
+        front_door_first_click_ms=median(clicks["front door"]),
     )
 
 
@@ -145,6 +187,16 @@ def report(cost: ImportCost, runs: int = RUNS) -> list[str]:
         f"(wall clock minus start-up, median of {runs})",
         f"import app / import boto3: {cost.app_importtime_ms:.0f} ms / {cost.boto3_importtime_ms:.0f} ms = "
         f"{cost.importtime_ratio:.2f}x (-X importtime cumulative, median of {runs})",
+    ]
+    lines += [
+        f"import {FRONT_DOOR} / import boto3: {cost.front_door_ms:.0f} ms / {cost.boto3_ms:.0f} ms = "
+        f"{cost.front_door_ms / cost.boto3_ms:.2f}x (wall clock); {cost.front_door_importtime_ms:.0f} ms / "
+        f"{cost.boto3_importtime_ms:.0f} ms = {cost.front_door_importtime_ms / cost.boto3_importtime_ms:.2f}x "
+        "(-X importtime)",
+        f"with what the first click loads (boto3, Powertools, cachetools, is_bot): front door "
+        f"{cost.front_door_first_click_ms:.0f} ms vs app {cost.app_first_click_ms:.0f} ms = "
+        f"{cost.front_door_first_click_ms / cost.app_first_click_ms:.2f}x "
+        f"({cost.front_door_first_click_ms - cost.app_first_click_ms:+.0f} ms a cold start; -X importtime)",
     ]
     absent = [name for name in HEAVY if cost.loaded.get(name) is None]
     present = [name for name in HEAVY if cost.loaded.get(name) is not None]

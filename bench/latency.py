@@ -1,16 +1,20 @@
-"""Per-redirect time: the full Chalice path against a minimal hand-written handler, over moto in-process.
+"""Per-redirect time: the full Chalice path and the lean front door against a minimal hand-written handler,
+over moto in-process.
 
 The full path is invoked as Lambda would invoke it: ``app.app(event, context)`` with an API Gateway proxy
-event. The minimal handler makes the same two DynamoDB calls (GetItem of the link, PutItem of a small
-event item) and returns a 302 dict. Both use the same cached DynamoDB client and the same moto store.
+event; the front door (functions/links/front_door.py) as its Function URL invokes it, with the event
+CloudFront's requests arrive as. The minimal handler makes the same two DynamoDB calls (GetItem of the
+link, PutItem of a small event item) and returns a 302 dict. All use the same cached DynamoDB client and the
+same moto store.
 
-The full path keeps links in a TTL cache while warm, so it is timed twice: with the cache as it is (one
+Both real paths keep links in a TTL cache while warm, so each is timed twice: with the cache as it is (one
 PutItem per redirect) and with only that cache cleared before each call (GetItem + PutItem, the same
 calls as the minimal handler). Calls are verified before timing, and variants are interleaved in blocks.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 import uuid
@@ -68,6 +72,35 @@ def proxy_event(code: str) -> dict[str, Any]:
     }
 
 
+def function_url_event(
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    source_ip: str = SOURCE_IP,
+    query: str = "",
+) -> dict[str, Any]:
+    """A Lambda Function URL request (payload format 2.0): lower-case header names, the caller's address."""
+    lowered = {name.lower(): value for name, value in (headers or {}).items()}
+    http = {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "front-door",
+            "domainName": "front-door.lambda-url.us-east-1.on.aws",
+            "http": {**http, "userAgent": lowered.get("user-agent", "")},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+
+
 def minimal_handler(client: Any, links_table: str, events_table: str) -> Callable[[dict[str, Any], Any], Any]:
     """The least a redirect can do: read the link, write a click, answer 302."""
 
@@ -112,12 +145,18 @@ def measure(world: World, n: int = N, warmup: int = WARMUP) -> list[Timing]:
     import app
     from functions import aws
     from functions.config import settings
-    from functions.links import redirect
+    from functions.links import front_door, redirect
 
     reset_warm_state()
     client = aws.dynamodb()
     minimal = minimal_handler(client, settings().links_table, settings().events_table)
     event = proxy_event(world.code)
+    # As CloudFront forwards it: its own address as the caller's, the viewer's and the origin secret in headers.
+    origin = "bench-origin-value"
+    through_cloudfront = {"X-Chorus-Origin": origin, "CloudFront-Viewer-Address": f"{SOURCE_IP}:46532"}
+    url_event = function_url_event("GET", f"/{world.code}", {**BROWSER_HEADERS, **through_cloudfront}, "130.176.1.10")
+    os.environ["FRONT_DOOR_ORIGIN_SECRET"] = origin
+    front_door.reset()
     link_cache = redirect._cache
 
     def full_warm() -> Any:
@@ -127,12 +166,21 @@ def measure(world: World, n: int = N, warmup: int = WARMUP) -> list[Timing]:
         link_cache().clear()
         return app.app(event, LambdaContext())
 
+    def lean_warm() -> Any:
+        return front_door.handler(url_event, LambdaContext())
+
+    def lean_cleared() -> Any:
+        link_cache().clear()
+        return front_door.handler(url_event, LambdaContext())
+
     def hand_written() -> Any:
         return minimal(event, LambdaContext())
 
     variants = {
         "full path, warm cache": full_warm,
         "full path, cache cleared each time": full_cleared,
+        "front door, warm cache": lean_warm,
+        "front door, cache cleared each time": lean_cleared,
         "minimal handler": hand_written,
     }
 
@@ -162,7 +210,8 @@ def measure(world: World, n: int = N, warmup: int = WARMUP) -> list[Timing]:
     names = list(variants)
     for block in range(-(-n // BLOCK)):
         size = min(BLOCK, n - block * BLOCK)
-        for name in names[block % 3 :] + names[: block % 3]:
+        turn = block % len(names)
+        for name in names[turn:] + names[:turn]:
             call, out = variants[name], samples[name]
             for _ in range(size):
                 start = clock()
@@ -185,11 +234,22 @@ def report(timings: list[Timing]) -> list[str]:
         f"the PutItem request body: {full.put_bytes:.0f} B for the full path's click event "
         f"vs {minimal.put_bytes:.0f} B for the minimal handler's"
     )
-    for name in ("full path, warm cache", "full path, cache cleared each time"):
+    for name in (
+        "full path, warm cache",
+        "full path, cache cleared each time",
+        "front door, warm cache",
+        "front door, cache cleared each time",
+    ):
         full = by_name[name]
         lines.append(
             f"{name} / minimal handler: {full.median / minimal.median:.2f}x by median, "
             f"{full.mean / minimal.mean:.2f}x by mean ({full.median - minimal.median:+.0f} us by median)"
+        )
+    for cache in ("warm cache", "cache cleared each time"):
+        lean, full = by_name[f"front door, {cache}"], by_name[f"full path, {cache}"]
+        lines.append(
+            f"front door / full path, {cache}: {lean.median / full.median:.2f}x by median "
+            f"({lean.median - full.median:+.0f} us: Chalice's request parsing, routing and middleware)"
         )
     lines.append(
         f"note: each call costs the minimal handler ~{minimal.median / 2:.0f} us of botocore + moto CPU here; real "

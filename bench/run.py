@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 from bench import calls
 
                 _section(
-                    "2. AWS calls per redirect (Chalice test client, moto in-process)",
+                    "2. AWS calls per redirect (the Chalice route and the front door, moto in-process)",
                     lambda: calls.run(world, args.warm),
                 )
             if "latency" in chosen:

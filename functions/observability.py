@@ -7,8 +7,11 @@ never logs should not pay for it. app.py's single middleware binds the request i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 NAMESPACE = "Chorus"
 
@@ -50,3 +53,16 @@ def flush() -> None:
     m = metrics()
     if m.metric_set:
         m.flush_metrics()
+
+
+def observed(request_id: str | None, work: Callable[[], T]) -> T:
+    """One invocation: the request id on its log lines, an unhandled error counted and logged, metrics flushed."""
+    bind_request(request_id)
+    try:
+        return work()
+    except Exception:
+        count("Errors")
+        logger().exception("unhandled_error")
+        raise
+    finally:
+        flush()

@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
+NO_STORE = "private, no-store, max-age=0"
+HTML = "text/html; charset=utf-8"
+# Every id Chorus issues is far shorter; DynamoDB refuses (ValidationException, a 500 for the caller) a
+# partition key over 2,048 bytes or a sort key over 1,024, and 256 characters stay under both in UTF-8.
+# A longer path segment names nothing: it gets ``nothing_here_page`` before any store is asked.
+MAX_PATH_PARAMETER = 256
 
 
 @cache
@@ -46,3 +52,7 @@ def not_found_page() -> str:
 
 def error_page(status: int, title: str, message: str) -> str:
     return render("error.html", status=status, title=title, message=message)
+
+
+def nothing_here_page() -> str:
+    return error_page(404, "Not found", "There is nothing at this address.")

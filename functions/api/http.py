@@ -12,7 +12,8 @@ from typing import Any
 from chalice import CORSConfig, Response
 from chalice.app import Request
 
-NO_STORE = "private, no-store, max-age=0"
+from functions.pages import HTML, MAX_PATH_PARAMETER, NO_STORE
+
 # The static site may live on its own domain: its scripts call the API with a token in Authorization (never a
 # cookie), so any origin may ask; nothing is answered without the token but what is public anyway.
 SITE_CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization"], max_age=600)
@@ -27,9 +28,7 @@ def error(status: int, message: str, fields: dict[str, str]) -> Response:
 
 
 def html(status: int, page: str) -> Response:
-    return Response(
-        body=page, status_code=status, headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": NO_STORE}
-    )
+    return Response(body=page, status_code=status, headers={"Content-Type": HTML, "Cache-Control": NO_STORE})
 
 
 def query_param(request: Request, name: str) -> str | None:
@@ -94,11 +93,6 @@ def cacheable(request: Any, payload_body: Any, max_age: int) -> Response:
     return Response(body=payload, status_code=200, headers={**headers, "Content-Type": "application/json"})
 
 
-# Every id Chorus issues is far shorter; DynamoDB refuses (ValidationException, a 500 for the caller) a
-# partition key over 2,048 bytes or a sort key over 1,024, and 256 characters stay under both in UTF-8.
-MAX_PATH_PARAMETER = 256
-
-
 def guard(request: Any, get_response: Any, routes: dict[str, dict[str, Any]]) -> Response:
     """Around every route: a path parameter too long to be an id never reaches a store, and Chalice's own
     refusals (405 method, 415 Content-Type, 400 Accept) answer in the API's ``{"error", "fields"}`` shape."""
@@ -110,9 +104,9 @@ def guard(request: Any, get_response: Any, routes: dict[str, dict[str, Any]]) ->
     if too_long:
         if request.path.startswith("/api/"):
             return error(404, "not found", too_long)
-        from functions.pages import error_page
+        from functions.pages import nothing_here_page
 
-        return html(404, error_page(404, "Not found", "There is nothing at this address."))
+        return html(404, nothing_here_page())
     return in_our_words(request, get_response(request), routes)
 
 

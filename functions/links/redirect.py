@@ -1,5 +1,9 @@
 """The redirect path: resolve the code, decide the response, then track the click.
 
+``answer`` is the whole of it as the visitor sees it (status, headers, page), whichever front door the
+request came through: the Chalice route behind API Gateway (app.py) and the lean Function URL handler
+behind CloudFront (functions/links/front_door.py) both only translate it.
+
 At most one DynamoDB read (the link, cached while the Lambda is warm) and one write (the click event).
 Tracking can never break a redirect: a failed write is queued to be written later (the click backlog), or,
 if that fails too, logged with the item needed to replay it.
@@ -14,7 +18,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from functions import observability
+from functions import observability, pages
 from functions.clicks.visitor import Classification, Visitor
 from functions.config import settings
 from functions.events import Event, EventStore, timestamp
@@ -31,6 +35,40 @@ _CACHE_LOCK = threading.Lock()
 
 class LinkLookupError(RuntimeError):
     """The link could not be read and this Lambda has never seen it: the visitor should retry."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the visitor gets: a 302 to the destination, the not-found page, or "try again"."""
+
+    status: int
+    headers: dict[str, str]
+    body: str = ""
+
+
+def answer(
+    code: str,
+    method: str,
+    headers: Any,
+    source_ip: str | None,
+    now: datetime | None = None,
+) -> Reply:
+    """Follow a short link (GET or HEAD) and say what to answer; the pages are rendered only when needed."""
+    if len(code) > pages.MAX_PATH_PARAMETER:  # no id is this long (what the API answers for any such path)
+        return page_reply(404, pages.nothing_here_page())
+    try:
+        outcome = follow(code, method, headers, source_ip, now)
+    except LinkLookupError:
+        page = pages.error_page(503, "Please try again", "This link is fine, but we could not open it just now.")
+        return page_reply(503, page, {"Retry-After": "2"})
+    if outcome.location is None:
+        return page_reply(404, pages.not_found_page())
+    return Reply(302, {"Location": outcome.location, "Cache-Control": pages.NO_STORE, "X-Robots-Tag": "noindex"})
+
+
+def page_reply(status: int, page: str, extra: dict[str, str] | None = None) -> Reply:
+    """A server-rendered page, never cached (it says nothing about the link's next answer)."""
+    return Reply(status, {"Content-Type": pages.HTML, "Cache-Control": pages.NO_STORE, **(extra or {})}, page)
 
 
 @dataclass(frozen=True)

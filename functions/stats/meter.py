@@ -2,8 +2,9 @@
 
 ``Metered(client)`` stands in for a boto3 client and tallies each call; units are computed from the items
 as DynamoDB sizes them (names plus values), since moto bills nothing: a write is 1 unit per KB of the item
-(an UpdateItem's new image; a failed condition still costs the item's size), a read ½ unit per 4 KB
-eventually consistent or 1 strongly consistent (a Query per page, a BatchGetItem per item).
+(an UpdateItem's new image; a failed condition still costs the item's size; twice that in a transaction), a
+read ½ unit per 4 KB eventually consistent or 1 strongly consistent (a Query per page, a BatchGetItem per
+item). ``meter_calls`` tallies a client's own calls the same way, for code that creates its own client.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,3 +114,30 @@ class Metered:
             elif operation == "BatchGetItem":
                 for items in response.get("Responses", {}).values():
                     usage.read_units += sum(read_units(item_size(item), False) for item in items)
+            elif operation == "TransactWriteItems":  # 2 units per KB of each item (its key, for an update)
+                for entry in params.get("TransactItems", []):
+                    [request] = entry.values()
+                    usage.write_units += 2 * write_units(item_size(request.get("Item") or request.get("Key", {})))
+
+
+def meter_calls(client: Any, usage: Usage) -> Callable[[], None]:
+    """Tally every call ``client`` itself makes (code that holds the client, not a ``Metered`` wrapper) into
+    ``usage``, through botocore's events; returns the function that stops it."""
+    tally = Metered(client, usage)._tally
+    events = client.meta.events
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["metered_params"] = params
+
+    def count(model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        failed = "Error" in parsed
+        tally(model.name, context.get("metered_params", {}), parsed, failed=failed)
+
+    events.register("before-parameter-build", remember, unique_id="meter-params")
+    events.register("after-call", count, unique_id="meter-count")
+
+    def stop() -> None:
+        events.unregister("before-parameter-build", unique_id="meter-params")
+        events.unregister("after-call", unique_id="meter-count")
+
+    return stop

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,29 @@ def host_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return chalice_package(project, tmp_path_factory.mktemp("host-package"))
 
 
+def run_in_artifact(package: Path, tmp_path: Path, probe: str) -> subprocess.CompletedProcess[str]:
+    """Run ``probe`` in a clean interpreter that sees only the unzipped artifact (its path is ``sys.argv[1]``)
+    and what the Lambda runtime provides: the artifact built for this machine's processor (``host_package``)."""
+    code = tmp_path / "task"
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        archive.extractall(code)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    site_packages = Path(__import__("boto3").__file__).parents[1]
+    for name in LAMBDA_RUNTIME_PACKAGES:
+        (runtime / name).symlink_to(site_packages / name)
+    isolate = (
+        "import sys; sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if 'site-packages' not in p];"
+    )
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", isolate + probe, str(code), str(runtime)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
     package: Path, host_package: Path, tmp_path: Path
 ) -> None:
@@ -46,18 +70,9 @@ def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
         zipfile.ZipFile(host_package / "deployment.zip") as here,
     ):
         assert python_files(deployed) == python_files(here)  # the same artifact, but for its compiled modules
-    code = tmp_path / "task"
-    with zipfile.ZipFile(host_package / "deployment.zip") as archive:
-        archive.extractall(code)
-    assert (code / "functions" / "links" / "redirect.py").is_file()
-    assert (code / "site" / "templates" / "error.html").is_file()
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    site_packages = Path(__import__("boto3").__file__).parents[1]
-    for name in LAMBDA_RUNTIME_PACKAGES:
-        (runtime / name).symlink_to(site_packages / name)
     probe = (
-        "import sys; sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if 'site-packages' not in p];"
+        "import os; assert os.path.isfile(os.path.join(sys.argv[1], 'functions', 'links', 'redirect.py'));"
+        "assert os.path.isfile(os.path.join(sys.argv[1], 'site', 'templates', 'error.html'));"
         "import app; from functions.pages import not_found_page; import jinja2, is_bot, cachetools, urllib3;"
         "import functions.web.fetch, urllib3.connection, duckdb;"
         "assert all('site-packages' not in m.__file__ for m in (app, jinja2, is_bot, urllib3, duckdb) if m.__file__);"
@@ -65,13 +80,7 @@ def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(
         "assert int(urllib3.__version__.split('.')[0]) >= 2, urllib3.__version__;"
         "print(app.app.app_name, 'Link not found' in not_found_page())"
     )
-    result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(code), str(runtime)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_in_artifact(host_package, tmp_path, probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chorus", "True"]
 
@@ -187,3 +196,146 @@ def test_every_other_method_of_every_path_reaches_the_app_and_unknown_paths_are_
         "path": "is not an endpoint of this API"
     }
     assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
+
+
+def _merged(package: Path) -> dict[str, Any]:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    return yaml.load((package / "sam.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+
+
+def test_the_front_door_in_the_artifact_imports_lean_and_its_compiled_modules_fit_its_architecture(
+    package: Path, host_package: Path, tmp_path: Path
+) -> None:
+    """The FrontDoor function runs the same deployment.zip: importing its handler there loads nothing heavy,
+    and the compiled modules a click loads (the crawler patterns' regex) are built for its architecture (run
+    in the artifact built for this machine; the deployed artifact's modules of the same names checked)."""
+    function = _merged(package)["Resources"]["FrontDoor"]["Properties"]
+    module, handler = function["Handler"].rsplit(".", 1)
+    probe = (
+        f"import importlib, json; m = importlib.import_module({module!r}); assert callable(getattr(m, {handler!r}));"
+        "heavy = sorted(n for n in ('chalice', 'app', 'jinja2', 'pydantic', 'duckdb', 'css_inline')"
+        " if n in sys.modules);"
+        "from functions.clicks.visitor import classify_visitor; from functions import observability;"
+        "kind = classify_visitor('GET', {}, 'Mozilla/5.0 (compatible; Googlebot/2.1)', None).kind;"
+        "import cachetools; observability.logger(); observability.metrics();"
+        "compiled = sorted(os.path.relpath(f.__file__, sys.argv[1]) for f in list(sys.modules.values())"
+        " if getattr(f, '__file__', None) and f.__file__.startswith(sys.argv[1]) and f.__file__.endswith('.so'));"
+        "print(json.dumps([heavy, kind, compiled]))"
+    )
+    result = run_in_artifact(host_package, tmp_path, "import os;" + probe)
+    assert result.returncode == 0, result.stderr
+    heavy, kind, compiled = json.loads(result.stdout)
+    assert (heavy, kind) == ([], "bot")
+    assert compiled, "no compiled module on the redirect path"
+    [architecture] = function["Architectures"]
+    machine = {"x86_64": "x86_64", "arm64": "aarch64"}[architecture]
+    with zipfile.ZipFile(package / "deployment.zip") as deployed:
+        shipped = deployed.namelist()
+    for loaded in compiled:  # e.g. regex/_regex.cpython-311-x86_64-linux-gnu.so here
+        folder, name = loaded.rsplit("/", 1)
+        stem = name.split(".", 1)[0]
+        [built] = [n for n in shipped if n.startswith(f"{folder}/{stem}.") and n.endswith(".so")]
+        assert machine in built, f"{built} cannot load on {architecture}"
+
+
+def test_the_short_links_front_door_is_cloudfront_then_a_function_url_on_the_short_domain(package: Path) -> None:
+    import re
+
+    template = _merged(package)
+    resources = template["Resources"]
+    function = resources["FrontDoor"]
+    assert function["Type"] == "AWS::Serverless::Function"
+    properties = function["Properties"]
+    assert (properties["CodeUri"], properties["FunctionUrlConfig"]["AuthType"]) == ("./deployment.zip", "NONE")
+    assert (package / properties["CodeUri"]).is_file()  # resolved beside sam.yaml, as Chalice's functions are
+    assert properties["CodeUri"] == resources["APIHandler"]["Properties"]["CodeUri"]
+
+    config = resources["ShortLinkDistribution"]["Properties"]["DistributionConfig"]
+    [origin] = config["Origins"]
+    assert origin["DomainName"] == {
+        "Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["FrontDoorUrl", "FunctionUrl"]}]}]
+    }
+    assert [h["HeaderName"] for h in origin["OriginCustomHeaders"]] == ["X-Chorus-Origin"]
+    secret = "{{resolve:secretsmanager:${FrontDoorOriginSecret}}}"
+    assert origin["OriginCustomHeaders"][0]["HeaderValue"] == {"Fn::Sub": secret}
+    assert properties["Environment"]["Variables"]["FRONT_DOOR_ORIGIN_SECRET"] == {"Fn::Sub": secret}
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    assert {"GET", "HEAD", "POST"} <= set(behaviour["AllowedMethods"])  # other methods reach the 405
+    policy = resources[behaviour["OriginRequestPolicyId"]["Ref"]]["Properties"]["OriginRequestPolicyConfig"]
+    forwarded = {h.lower() for h in policy["HeadersConfig"]["Headers"]}
+    visitor = (ROOT / "functions" / "clicks" / "visitor.py").read_text()
+    read = set(re.findall(r'(?:lowered|headers)\.get\("([a-z-]+)"', visitor))
+    assert read >= {"user-agent", "accept-language", "referer", "cloudfront-viewer-country"}
+    assert read | {"cloudfront-viewer-address"} <= forwarded and "host" not in forwarded
+    assert policy["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+
+    # Without ShortDomainName the distribution's own address serves; with it, the domain and its certificate.
+    assert template["Conditions"]["HasShortDomain"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ShortDomainName"}, ""]}]}
+    assert {"ShortDomainName", "ShortCertificateArn"} <= set(template["Parameters"])
+    assert "ShortBaseUrl" not in template["Parameters"]
+    assert template["Parameters"]["ShortDomainName"]["Default"] == ""
+    assert config["Aliases"]["Fn::If"][0] == config["ViewerCertificate"]["Fn::If"][0] == "HasShortDomain"
+    assert config["ViewerCertificate"]["Fn::If"][1]["AcmCertificateArn"] == {"Ref": "ShortCertificateArn"}
+    short_base_url = {
+        "Fn::If": [
+            "HasShortDomain",
+            {"Fn::Sub": "https://${ShortDomainName}"},
+            {"Fn::Sub": "https://${ShortLinkDistribution.DomainName}"},
+        ]
+    }
+    assert template["Globals"]["Function"]["Environment"]["Variables"]["SHORT_BASE_URL"] == short_base_url
+    assert template["Outputs"]["ShortBaseUrl"]["Value"] == short_base_url
+    assert "ShortDomainNeedsItsCertificate" in template["Rules"]
+
+
+def test_no_resource_of_the_merged_template_depends_on_itself(package: Path) -> None:
+    """Every function takes the Globals' environment, and SHORT_BASE_URL names the distribution in front
+    of FrontDoor: FrontDoor must not take it (cfn-lint does not see the cycle)."""
+    import re
+
+    template = _merged(package)
+    resources = template["Resources"]
+    implicit = {f"{name}Url": name for name, r in resources.items() if "FunctionUrlConfig" in r.get("Properties", {})}
+
+    def names(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            found = set()
+            for key, inner in value.items():
+                if key == "Ref" and isinstance(inner, str):
+                    found.add(inner)
+                elif key == "Fn::GetAtt":
+                    found.add(inner[0] if isinstance(inner, list) else inner.split(".")[0])
+                elif key == "Fn::Sub":
+                    text = inner if isinstance(inner, str) else inner[0]
+                    found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                found |= names(inner)
+            return found
+        if isinstance(value, list):
+            return set().union(*(names(v) for v in value)) if value else set()
+        return set()
+
+    def needs(name: str) -> set[str]:
+        if name in implicit:
+            return {implicit[name]}
+        resource = resources.get(name, {})
+        found = names(resource)
+        if resource.get("Type") == "AWS::Serverless::Function":
+            own = resource["Properties"].get("Environment", {}).get("Variables", {})
+            inherited = template["Globals"]["Function"]["Environment"]["Variables"]
+            found |= names({k: v for k, v in inherited.items() if k not in own})
+        return {n for n in found if n in resources or n in implicit}
+
+    for start in resources:
+        seen, todo = set(), list(needs(start))
+        while todo:
+            name = todo.pop()
+            assert name != start, f"{start} depends on itself"
+            if name not in seen:
+                seen.add(name)
+                todo.extend(needs(name))
