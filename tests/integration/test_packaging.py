@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import ROOT
-
 # What the AWS Lambda Python runtime provides next to the code (everything else must be in the zip). Its
 # urllib3 is left out on purpose: the runtime's may be 1.x, and the page fetcher needs the 2.x the zip ships.
 LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "six.py")
-
-
-@pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("package")
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
-    subprocess.run(
-        [
-            str(Path(sys.executable).with_name("chalice")),
-            "package",
-            "--merge-template",
-            "infra/template.yaml",
-            str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    return out
 
 
 def test_the_artifact_imports_app_and_renders_a_template_in_a_clean_interpreter(package: Path, tmp_path: Path) -> None:

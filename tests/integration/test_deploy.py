@@ -1,0 +1,318 @@
+"""`make deploy` / `make destroy` (infra/deploy.py) against moto's AWS, with the real merged template."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.cloudformation.models import ChangeSet
+
+from tests.conftest import ROOT
+
+_moto_apply = ChangeSet.apply
+
+REGION = "eu-west-1"
+# Resource types moto's CloudFormation cannot create (it skips them with a warning): filtered out of the
+# template below, so these are the ones these tests do NOT exercise. cfn-lint checks them
+# (test_packaging.py); a test below checks that moto indeed lacks each.
+NOT_IN_MOTO = (
+    "AWS::Serverless::Function",
+    "AWS::Serverless::Api",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::Athena::WorkGroup",
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::Glue::Database",
+    "AWS::Glue::Table",
+    "AWS::S3::BucketPolicy",
+    "AWS::SES::ConfigurationSet",
+    "AWS::SES::ConfigurationSetEventDestination",
+    "AWS::SES::EmailIdentity",
+    "AWS::SES::ReceiptRule",
+    "AWS::SES::ReceiptRuleSet",
+    "AWS::SNS::TopicPolicy",
+)
+STAGE_FILE = """
+region = "eu-west-1"
+artifacts_bucket = "acme-chorus-artifacts"
+
+[parameters]
+PublicBaseUrl = "https://chorus.example.com"
+ShortBaseUrl = "https://go.example.com"
+SiteDomainName = "share.example.com"
+SiteCertificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-0000-4000-8000-000000000000"
+MailFrom = "Chorus <chorus@mail.example.com>"
+UnsubscribeAddress = "unsubscribe@mail.example.com"
+InboundUnsubscribe = true
+DigestHour = {hour}
+"""
+
+
+def references(value: Any) -> set[str]:
+    """The logical ids ``value`` refers to (Ref, Fn::GetAtt, ${X} and ${X.Attr} in Fn::Sub)."""
+    import re
+
+    if isinstance(value, dict):
+        found = set()
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found.add(item)
+            elif key == "Fn::GetAtt":
+                found.add(item[0] if isinstance(item, list) else item.split(".")[0])
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) else item
+                found |= {name.split(".")[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                found |= references(item[1:] if isinstance(item, list) else [])
+            else:
+                found |= references(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(references(item) for item in value)) if value else set()
+    return set()
+
+
+def deployable_in_moto(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The template without the NOT_IN_MOTO resources and what refers to them; the logical ids left out."""
+    resources = template["Resources"]
+    skipped = {logical for logical, resource in resources.items() if resource["Type"] in NOT_IN_MOTO}
+    while True:  # a Lambda permission naming a (skipped) function, and so on
+        more = {
+            logical
+            for logical, resource in resources.items()
+            if logical not in skipped and references(resource) & skipped
+        }
+        if not more:
+            break
+        skipped |= more
+    kept = {logical: resource for logical, resource in resources.items() if logical not in skipped}
+    outputs = {key: output for key, output in template.get("Outputs", {}).items() if not references(output) & skipped}
+    return {**template, "Resources": kept, "Outputs": outputs}, skipped
+
+
+@pytest.fixture
+def moto_account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from moto import mock_aws
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setattr(ChangeSet, "apply", _apply_with_outputs)
+    with mock_aws():
+        import boto3
+
+        yield boto3.Session(region_name=REGION)
+
+
+def _apply_with_outputs(change_set: Any) -> None:
+    """moto 5.2.5 reads a stack's outputs from the template it was created with, which for a change set's
+    stack is empty, and never again: CloudFormation has the executed template's outputs, so do as it does."""
+    _moto_apply(change_set)
+    stack = change_set.stack
+    stack.template = change_set.template
+    stack._parse_template()
+    stack.output_map = stack._create_output_map()
+
+
+@pytest.fixture
+def moto_package(package: Path) -> Any:
+    """A packager handing the deploy the session's real `chalice package` output, minus what moto cannot make."""
+    import yaml
+
+    def packager(out: Path) -> Path:
+        template, _ = deployable_in_moto(yaml.safe_load((package / "sam.yaml").read_text()))
+        (out / "sam.yaml").write_text(yaml.safe_dump(template))
+        shutil.copy(package / "deployment.zip", out / "deployment.zip")
+        return out
+
+    return packager
+
+
+def stage_file(tmp_path: Path, hour: int = 8) -> Path:
+    path = tmp_path / "prod.toml"
+    path.write_text(STAGE_FILE.format(hour=hour))
+    return path
+
+
+def record_calls(session: Any) -> list[str]:
+    calls: list[str] = []
+    session.events.register(
+        "before-call", lambda model, **_: calls.append(f"{model.service_model.service_name}:{model.name}")
+    )
+    return calls
+
+
+def test_without_credentials_make_deploy_says_so_at_once_and_exits_2(tmp_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(
+        HOME=str(tmp_path),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    result = subprocess.run(
+        ["make", "--no-print-directory", "deploy", "STAGE=prod"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "no AWS credentials found" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "Packaging" not in result.stdout  # nothing else was tried
+    direct = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "infra.deploy", "deploy", "--stage", "prod"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert direct.returncode == 2 and "no AWS credentials found" in direct.stderr
+    assert result.returncode != 0
+
+
+def test_deploy_creates_the_secret_first_then_the_stack_from_the_packaged_template_and_updates_it_next_time(
+    moto_account: Any, moto_package: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.deploy import main
+
+    calls = record_calls(moto_account)
+    assert (
+        main(["deploy", "--stage", "prod", "--stage-file", str(stage_file(tmp_path))], moto_account, moto_package) == 0
+    )
+    printed = capsys.readouterr().out
+
+    ssm = moto_account.client("ssm")
+    secret = ssm.get_parameter(Name="/chorus/prod/secret", WithDecryption=True)["Parameter"]
+    assert calls.index("ssm:PutParameter") < min(
+        i for i, call in enumerate(calls) if call.startswith("cloudformation:")
+    )
+    assert calls.index("sts:GetCallerIdentity") == 0
+    cfn = moto_account.client("cloudformation")
+    [stack] = cfn.describe_stacks(StackName="chorus-prod")["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert (parameters["Stage"], parameters["SiteDomainName"], parameters["DigestHour"]) == (
+        "prod",
+        "share.example.com",
+        "8",
+    )
+    # the stack's resources are the stage's: its tables, created by CloudFormation from the uploaded template
+    assert "chorus-prod-links" in moto_account.client("dynamodb").list_tables()["TableNames"]
+    uploaded = moto_account.client("s3").list_objects_v2(Bucket="acme-chorus-artifacts")["Contents"]
+    assert {obj["Key"].rsplit(".", 1)[-1] for obj in uploaded} == {"zip", "json"}
+    # the outputs, printed
+    values = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert values["MailDomain"] == "mail.example.com"
+    assert f"SiteBucketName: {values['SiteBucketName']}" in printed and "chorus-prod-site-" in printed
+    assert "MailDomain: mail.example.com" in printed
+
+    # a second deploy (another digest hour) updates the same stack, and keeps the secret
+    calls.clear()
+    assert (
+        main(
+            ["deploy", "--stage", "prod", "--stage-file", str(stage_file(tmp_path, hour=9))], moto_account, moto_package
+        )
+        == 0
+    )
+    [stack] = cfn.describe_stacks(StackName="chorus-prod")["Stacks"]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["DigestHour"] == "9"
+    assert "ssm:PutParameter" in calls  # tried, refused as existing: the value is unchanged
+    assert ssm.get_parameter(Name="/chorus/prod/secret", WithDecryption=True)["Parameter"]["Value"] == secret["Value"]
+    assert "Updating chorus-prod" in capsys.readouterr().out
+
+
+def test_destroy_deletes_the_stack_and_names_what_it_keeps_and_how_to_delete_it(
+    moto_account: Any, moto_package: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.deploy import main
+
+    path = str(stage_file(tmp_path))
+    assert main(["deploy", "--stage", "prod", "--stage-file", path], moto_account, moto_package) == 0
+    capsys.readouterr()
+    assert main(["destroy", "--stage", "prod", "--stage-file", path, "--yes"], moto_account) == 0
+    printed = capsys.readouterr().out
+
+    cfn = moto_account.client("cloudformation")
+    deleted = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == "chorus-prod"]
+    assert deleted and all(s["StackStatus"] == "DELETE_COMPLETE" for s in deleted)
+    for table in ("links", "events", "aggregates", "content", "employees", "polls", "admin_tokens"):
+        assert f"aws dynamodb delete-table --table-name chorus-prod-{table}\n" in printed
+    assert "chorus-prod-digests" not in printed  # not retained: the ledger goes with the stack
+    assert "aws s3 rb s3://chorus-prod-site-123456789012 --force" in printed
+    assert "aws s3 rb s3://chorus-prod-data-123456789012 --force" in printed
+    assert "aws ssm delete-parameter --name /chorus/prod/secret" in printed
+    # what it says is kept is kept
+    assert "chorus-prod-links" in moto_account.client("dynamodb").list_tables()["TableNames"]
+
+
+def test_destroy_of_a_stage_never_deployed_says_so(
+    moto_account: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.deploy import main
+
+    assert main(["destroy", "--stage", "prod", "--stage-file", str(stage_file(tmp_path)), "--yes"], moto_account) == 1
+    assert "no stack chorus-prod in eu-west-1" in capsys.readouterr().err
+
+
+def test_the_merged_template_resources_deploy_into_moto_cloudformation(moto_account: Any, package: Path) -> None:
+    import yaml
+    from moto.cloudformation.parsing import get_model_map
+
+    from infra.deploy import for_stage
+
+    merged = for_stage(yaml.safe_load((package / "sam.yaml").read_text()), "prod")
+    template, skipped = deployable_in_moto(merged)
+    cfn = moto_account.client("cloudformation")
+    cfn.create_stack(
+        StackName="chorus-prod",
+        TemplateBody=json.dumps(template),
+        Parameters=[
+            {"ParameterKey": key, "ParameterValue": value}
+            for key, value in {
+                "Stage": "prod",
+                "PublicBaseUrl": "https://chorus.example.com",
+                "ShortBaseUrl": "https://go.example.com",
+            }.items()
+        ],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    resources = cfn.list_stack_resources(StackName="chorus-prod")["StackResourceSummaries"]
+    created = {r["LogicalResourceId"] for r in resources if r["ResourceStatus"] == "CREATE_COMPLETE"}
+    assert created == set(template["Resources"])
+    # what is left out is only what moto lacks, and what names it (the API's Lambda permission)
+    model_map = get_model_map()
+    assert not [kind for kind in NOT_IN_MOTO if kind in model_map], "moto creates these now: exercise them"
+    dependents = {logical for logical in skipped if merged["Resources"][logical]["Type"] not in NOT_IN_MOTO}
+    assert {merged["Resources"][logical]["Type"] for logical in dependents} <= {"AWS::Lambda::Permission"}
+    # every table, queue, bucket, topic and role of the template is among what was created
+    kinds = {merged["Resources"][logical]["Type"] for logical in created}
+    assert {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::IAM::Role"} <= kinds
+    tables = moto_account.client("dynamodb")
+    for logical, resource in merged["Resources"].items():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            name = f"chorus-prod-{resource['Properties']['TableName']['Fn::Sub'].split('${Stage}-')[1]}"
+            table = tables.describe_table(TableName=name)["Table"]
+            assert table["KeySchema"] == resource["Properties"]["KeySchema"], logical
+            assert {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])} == {
+                i["IndexName"] for i in resource["Properties"].get("GlobalSecondaryIndexes", [])
+            }, logical
+    sqs = moto_account.client("sqs")
+    url = sqs.get_queue_url(QueueName="chorus-prod-digests")["QueueUrl"]
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    )
+    assert redrive["deadLetterTargetArn"].endswith(":chorus-prod-digests-dead")
