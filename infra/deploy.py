@@ -156,15 +156,15 @@ def for_stage(template: dict[str, Any], stage: str) -> dict[str, Any]:
     """Chalice's part of the template names the code's stage (its policies' chorus-dev-* tables, its SNS
     topics, CHORUS_STAGE): point them at ``stage``'s, as infra/template.yaml's ${Stage} names do."""
 
+    code_stage_name = re.compile(rf"\bchorus-{CODE_STAGE}\b")  # chorus-dev-links, configuration-set/chorus-dev
+
     def rename(value: Any) -> Any:
         if isinstance(value, dict):
             return {key: rename(item) for key, item in value.items()}
         if isinstance(value, list):
             return [rename(item) for item in value]
         if isinstance(value, str):
-            return value.replace(f"chorus-{CODE_STAGE}-", f"chorus-{stage}-").replace(
-                f"/chorus/{CODE_STAGE}/", f"/chorus/{stage}/"
-            )
+            return code_stage_name.sub(f"chorus-{stage}", value).replace(f"/chorus/{CODE_STAGE}/", f"/chorus/{stage}/")
         return value
 
     staged = rename(template)

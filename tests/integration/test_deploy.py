@@ -316,3 +316,164 @@ def test_the_merged_template_resources_deploy_into_moto_cloudformation(moto_acco
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
     )
     assert redrive["deadLetterTargetArn"].endswith(":chorus-prod-digests-dead")
+
+
+def test_every_stage_gets_its_own_tables_topics_secret_and_stage_in_chalices_part_of_the_template(
+    package: Path,
+) -> None:
+    """Chalice packages the code's one stage (dev): its policies, SNS subscriptions and CHORUS_STAGE must name
+    the deployed stage's resources, or prod's functions would be denied prod's tables and miss its topics."""
+    import yaml
+
+    from infra.deploy import for_stage
+
+    original = (package / "sam.yaml").read_text()
+    assert "chorus-dev-" in original  # what chalice writes
+    staged = json.dumps(for_stage(yaml.safe_load(original), "prod"))
+    assert "chorus-dev" not in staged and "/chorus/dev/" not in staged
+    template = json.loads(staged)
+    functions = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    assert {f["Properties"]["Environment"]["Variables"]["CHORUS_STAGE"] for f in functions.values()} == {"prod"}
+    topics = {
+        event["Properties"]["Topic"]["Fn::Sub"].rsplit(":", 1)[1]
+        for function in functions.values()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "SNS"
+    }
+    assert topics == {"chorus-prod-mail-feedback", "chorus-prod-unsubscribe-mail"}
+    policies = json.dumps(
+        [r["Properties"]["Policies"] for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    )
+    assert "table/chorus-prod-*" in policies or "table/chorus-prod-links" in policies
+    assert "parameter/chorus/prod/" in policies
+
+
+def test_the_upload_points_every_function_at_the_uploaded_zip(moto_account: Any, package: Path) -> None:
+    import yaml
+
+    from infra.deploy import ensure_bucket, read_template, upload
+
+    s3 = moto_account.client("s3")
+    ensure_bucket(s3, "acme-chorus-artifacts", REGION)
+    url = upload(s3, "acme-chorus-artifacts", REGION, "prod", package, read_template(package))
+    assert url.startswith(f"https://acme-chorus-artifacts.s3.{REGION}.amazonaws.com/chorus/prod/")
+    uploaded = yaml.safe_load(
+        s3.get_object(Bucket="acme-chorus-artifacts", Key=url.split(".com/", 1)[1])["Body"].read()
+    )
+    uris = {
+        r["Properties"]["CodeUri"] for r in uploaded["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    }
+    [uri] = uris
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == (package / "deployment.zip").read_bytes()
+    blocks = s3.get_public_access_block(Bucket="acme-chorus-artifacts")["PublicAccessBlockConfiguration"]
+    assert all(blocks.values())
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        (
+            'ShortBaseUrl = "https://go.example.com"\nSiteDomain = "x.example.com"',
+            "SiteDomain not a template parameter",
+        ),
+        ('PublicBaseUrl = "https://chorus.example.com"', "set ShortBaseUrl under [parameters]"),
+        (
+            'ShortBaseUrl = "https://go.example.com"\nSiteDomainName = "share.example.com"',
+            "SiteDomainName needs SiteCertificateArn",
+        ),
+        ('ShortBaseUrl = "https://go.example.com"\nStage = "dev"', "Stage is not a parameter to set"),
+    ],
+)
+def test_a_stage_file_mistake_is_named_before_any_stack_call(
+    moto_account: Any,
+    moto_package: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    parameters: str,
+    message: str,
+) -> None:
+    from infra.deploy import main
+
+    path = tmp_path / "prod.toml"
+    path.write_text(f'region = "{REGION}"\n[parameters]\n{parameters}\n')
+    calls = record_calls(moto_account)
+    assert main(["deploy", "--stage", "prod", "--stage-file", str(path)], moto_account, moto_package) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not [call for call in calls if call.startswith("cloudformation:") and "Describe" not in call]
+
+
+def test_a_missing_stage_file_or_a_bad_stage_name_is_said_plainly(tmp_path: Path) -> None:
+    from infra.deploy import SetupError, load_stage
+
+    with pytest.raises(SetupError, match=r"copy infra/stages/example\.toml"):
+        load_stage("prod", tmp_path / "prod.toml")
+    with pytest.raises(SetupError, match="lowercase letters"):
+        load_stage("Prod_1")
+    example = load_stage("example")  # the committed example is a valid stage file
+    assert example.parameters["InboundUnsubscribe"] == "false" and example.parameters["DigestHour"] == "8"
+
+
+def test_without_public_base_url_the_first_deploy_points_it_at_the_new_api(
+    moto_account: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stand-in for the API (moto has no API Gateway in CloudFormation): an output named as chalice's."""
+    from infra.deploy import PENDING_API_URL, main
+
+    template = {
+        "Parameters": {"Stage": {"Type": "String"}, "PublicBaseUrl": {"Type": "String"}},
+        "Resources": {
+            "Api": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "chorus-${Stage}-api"}}}
+        },
+        "Outputs": {
+            "EndpointURL": {"Value": {"Fn::Sub": "https://${Api.QueueName}.execute-api.example/api/"}},
+            "ApiUrlInUse": {"Value": {"Ref": "PublicBaseUrl"}},
+        },
+    }
+
+    def packager(out: Path) -> Path:
+        (out / "sam.yaml").write_text(json.dumps(template))
+        (out / "deployment.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+        return out
+
+    path = tmp_path / "prod.toml"
+    path.write_text(f'region = "{REGION}"\n')
+    assert main(["deploy", "--stage", "prod", "--stage-file", str(path)], moto_account, packager) == 0
+    [stack] = moto_account.client("cloudformation").describe_stacks(StackName="chorus-prod")["Stacks"]
+    values = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert values["ApiUrlInUse"] == values["EndpointURL"] == "https://chorus-prod-api.execute-api.example/api/"
+    assert PENDING_API_URL not in capsys.readouterr().out.split("Outputs:")[1]
+
+
+def test_the_inbound_rule_set_is_activated_only_where_it_replaces_nothing(moto_account: Any) -> None:
+    from infra.deploy import activate_inbound_rule_set
+
+    ses = moto_account.client("ses")
+    ses.create_receipt_rule_set(RuleSetName="chorus-prod-inbound")
+    assert "Activated" in activate_inbound_rule_set(ses, "chorus-prod-inbound")
+    assert ses.describe_active_receipt_rule_set()["Metadata"]["Name"] == "chorus-prod-inbound"
+    ses.create_receipt_rule_set(RuleSetName="company-mail")
+    ses.set_active_receipt_rule_set(RuleSetName="company-mail")
+    message = activate_inbound_rule_set(ses, "chorus-prod-inbound")
+    assert "Left the account's active SES receipt rule set company-mail alone" in message
+    assert ses.describe_active_receipt_rule_set()["Metadata"]["Name"] == "company-mail"
+
+
+def test_the_printed_outputs_say_which_dns_records_to_add() -> None:
+    from infra.deploy import describe
+
+    printed = describe(
+        {
+            "SiteUrl": "https://share.example.com",
+            "SiteDistributionDomain": "d111.cloudfront.net",
+            "MailDomain": "example.com",
+            "DkimRecord1": "a._domainkey.example.com CNAME a.dkim.amazonses.com",
+            "DkimRecord2": "b._domainkey.example.com CNAME b.dkim.amazonses.com",
+            "DkimRecord3": "c._domainkey.example.com CNAME c.dkim.amazonses.com",
+        }
+    )
+    assert "The site: https://share.example.com" in printed
+    assert "CNAME (or alias) to d111.cloudfront.net" in printed
+    assert "these records for example.com" in printed
+    assert "  c._domainkey.example.com CNAME c.dkim.amazonses.com" in printed
