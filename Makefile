@@ -70,5 +70,6 @@ clean:
 # An admin token for the account your AWS credentials point at (locally, `make run` prints one).
 # With STAGE=prod: in that stage's tables and region (infra/stages/prod.toml).
 admin-token: install
-	@$(if $(STAGE),CHORUS_STAGE=$(STAGE) AWS_DEFAULT_REGION=$$($(BIN)/python -m infra.deploy region --stage $(STAGE))) \
+	@$(if $(STAGE),region=$$($(BIN)/python -m infra.deploy region --stage $(STAGE)) || exit 2; \
+	  export CHORUS_STAGE=$(STAGE) AWS_DEFAULT_REGION=$$region AWS_REGION=$$region;) \
 	  $(BIN)/python -m functions.cli admin-token $(LABEL)

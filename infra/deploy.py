@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None, session: Any = None, package: Packager =
         print(describe_retained(destroy(config, session), config))
         return 0
     except DeployError as exc:
-        print(f"make {args.command}: {exc}", file=sys.stderr)
+        print(f"Error ({args.command} --stage {args.stage}): {exc}", file=sys.stderr)
         return exc.exit_status
 
 
