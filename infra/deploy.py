@@ -16,104 +16,46 @@ each for good.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
-import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-STAGES = Path(__file__).with_name("stages")
-STAGE_NAME = re.compile(r"[a-z0-9-]{1,20}")  # the template's Stage AllowedPattern
-CODE_STAGE = "dev"  # the Chalice stage of .chalice/config.json whose settings and policies every stage deploys
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles per function; the SAM transform
-PENDING_API_URL = "https://api-url-pending.invalid"  # PublicBaseUrl until the stack's API exists (first deploy)
-WAIT = {"Delay": 10, "MaxAttempts": 360}  # an hour: a new CloudFront distribution alone takes minutes
-SETUP_FAILED = 2  # no credentials, no stage file: nothing was touched
-# How to delete what a deleted stack keeps, by resource type ({} is the physical id).
-DELETE_FOR_GOOD = {
-    "AWS::DynamoDB::Table": "aws dynamodb delete-table --table-name {}",
-    "AWS::S3::Bucket": "aws s3 rb s3://{} --force",
-}
+from infra.artifact import Packager, chalice_package, ensure_bucket, for_stage, read_template, upload
+from infra.stack import apply_change_set, delete, delete_commands, outputs, retained, stack_status
+from infra.stage_file import PENDING_API_URL, DeployError, SetupError, StageConfig, load_stage, stack_parameters
 
-Packager = Callable[[Path], Path]
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE (aws configure sso, then aws sso login) or AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY, then run it again"
+)
 
 
-class DeployError(Exception):
-    """A reason to stop, said to the operator as it is (no traceback)."""
+def require_credentials(region: str | None = None) -> Any:
+    """A boto3 session, if it has credentials (looked up locally, no call to AWS); SetupError otherwise."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
 
-    exit_status = 1
-
-
-class SetupError(DeployError):
-    exit_status = SETUP_FAILED
-
-
-@dataclass(frozen=True)
-class StageConfig:
-    stage: str
-    region: str
-    artifacts_bucket: str | None
-    parameters: dict[str, str]
-
-    @property
-    def stack_name(self) -> str:
-        return f"chorus-{self.stage}"
-
-
-def load_stage(stage: str, path: Path | None = None) -> StageConfig:
-    if not STAGE_NAME.fullmatch(stage):
-        raise SetupError(f"STAGE={stage!r}: use 1 to 20 lowercase letters, digits or dashes (e.g. prod)")
-    path = path or STAGES / f"{stage}.toml"
-    if not path.is_file():
-        raise SetupError(f"no stage file {path}: copy infra/stages/example.toml to it and fill it in")
     try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise SetupError(f"{path}: not valid TOML: {exc}") from None
-    unknown = set(data) - {"region", "artifacts_bucket", "parameters"}
-    if unknown:
-        raise SetupError(f"{path}: unknown settings {', '.join(sorted(unknown))} (parameters go under [parameters])")
-    if not isinstance(data.get("region"), str) or not data["region"]:
-        raise SetupError(f'{path}: region is missing (e.g. region = "eu-west-1")')
-    parameters = data.get("parameters", {})
-    if not isinstance(parameters, dict) or any(isinstance(v, dict | list) for v in parameters.values()):
-        raise SetupError(f"{path}: [parameters] must map template parameter names to single values")
-    if "Stage" in parameters:
-        raise SetupError(f"{path}: Stage is not a parameter to set: it is the file's name ({stage})")
-    return StageConfig(
-        stage=stage,
-        region=data["region"],
-        artifacts_bucket=data.get("artifacts_bucket") or None,
-        parameters={name: _parameter_value(value) for name, value in parameters.items()},
-    )
+        session = boto3.Session(region_name=region)
+        found = session.get_credentials()
+    except BotoCoreError as exc:  # AWS_PROFILE naming no profile, an unreadable config file
+        raise SetupError(f"{NO_CREDENTIALS} ({exc})") from None
+    if found is None:
+        raise SetupError(NO_CREDENTIALS)
+    return session
 
 
-def _parameter_value(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
-def check_credentials(session: Any) -> str:
-    """The account the credentials belong to; SetupError when there are none or AWS refuses them."""
+def account_of(session: Any) -> str:
+    """The account the credentials belong to, as AWS sees them; SetupError when it refuses them."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     if session.get_credentials() is None:
-        raise SetupError(
-            "no AWS credentials found: set AWS_PROFILE (aws configure sso / aws sso login) or "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run make deploy again"
-        )
+        raise SetupError(NO_CREDENTIALS)
     try:
         return str(session.client("sts").get_caller_identity()["Account"])
     except (BotoCoreError, ClientError) as exc:
-        raise SetupError(f"AWS refused the credentials ({exc}): renew them and run make deploy again") from None
+        raise SetupError(f"AWS refused the credentials ({exc}): renew them and run it again") from None
 
 
 def ensure_secret(session: Any, stage: str) -> bool:
@@ -121,192 +63,6 @@ def ensure_secret(session: Any, stage: str) -> bool:
     from infra.resources import secret_parameter
 
     return ensure_master_secret(session.client("ssm"), secret_parameter(stage))
-
-
-def chalice_package(out: Path) -> Path:
-    """`make package`: the SAM template (sam.yaml) and deployment.zip in ``out``."""
-    shutil.rmtree(ROOT / ".chalice" / "deployments", ignore_errors=True)
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("chalice")),
-            "package",
-            "--stage",
-            CODE_STAGE,
-            "--merge-template",
-            "infra/template.yaml",
-            str(out),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")},
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise DeployError(f"chalice package failed:\n{result.stdout}{result.stderr}")
-    return out
-
-
-def read_template(package_dir: Path) -> dict[str, Any]:
-    import yaml
-
-    return yaml.safe_load((package_dir / "sam.yaml").read_text())  # chalice writes long-form intrinsics
-
-
-def for_stage(template: dict[str, Any], stage: str) -> dict[str, Any]:
-    """Chalice's part of the template names the code's stage (its policies' chorus-dev-* tables, its SNS
-    topics, CHORUS_STAGE): point them at ``stage``'s, as infra/template.yaml's ${Stage} names do."""
-
-    code_stage_name = re.compile(rf"\bchorus-{CODE_STAGE}\b")  # chorus-dev-links, configuration-set/chorus-dev
-
-    def rename(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: rename(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [rename(item) for item in value]
-        if isinstance(value, str):
-            return code_stage_name.sub(f"chorus-{stage}", value).replace(f"/chorus/{CODE_STAGE}/", f"/chorus/{stage}/")
-        return value
-
-    staged = rename(template)
-    for resource in staged["Resources"].values():
-        variables = resource.get("Properties", {}).get("Environment", {}).get("Variables", {})
-        if variables.get("CHORUS_STAGE") == CODE_STAGE:
-            variables["CHORUS_STAGE"] = stage
-    return staged
-
-
-def ensure_bucket(s3: Any, bucket: str, region: str) -> None:
-    """The artifacts bucket (outside the stack: it must exist before it), private and encrypted."""
-    from botocore.exceptions import ClientError
-
-    try:
-        s3.head_bucket(Bucket=bucket)
-        return
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
-            raise DeployError(f"artifacts bucket {bucket}: {exc} (pick another name in the stage file)") from None
-    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=bucket, **location)
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration=dict.fromkeys(_PUBLIC_ACCESS_BLOCKS, True),
-    )
-    print(f"Created the artifacts bucket {bucket}")
-
-
-_PUBLIC_ACCESS_BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-
-
-def upload(s3: Any, bucket: str, region: str, stage: str, package_dir: Path, template: dict[str, Any]) -> str:
-    """Upload the zip and the template (too big to send inline); the template's URL."""
-    code = package_dir / "deployment.zip"
-    code_key = f"chorus/{stage}/{_sha256(code.read_bytes())}.zip"
-    s3.upload_file(str(code), bucket, code_key)
-    for resource in template["Resources"].values():
-        properties = resource.get("Properties", {})
-        if resource.get("Type") == "AWS::Serverless::Function" and "CodeUri" in properties:
-            if not str(properties["CodeUri"]).endswith("deployment.zip"):
-                raise DeployError(f"unexpected CodeUri {properties['CodeUri']!r} in the packaged template")
-            properties["CodeUri"] = f"s3://{bucket}/{code_key}"
-    body = json.dumps(template, indent=1, sort_keys=True).encode()
-    template_key = f"chorus/{stage}/{_sha256(body)}.template.json"
-    s3.put_object(Bucket=bucket, Key=template_key, Body=body)
-    return f"https://{bucket}.s3.{region}.amazonaws.com/{template_key}"
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def stack_parameters(config: StageConfig, template: dict[str, Any], api_url: str | None) -> dict[str, str]:
-    """The stage file's parameters, checked against the template's; PublicBaseUrl defaults to ``api_url``."""
-    declared = template.get("Parameters", {})
-    unknown = sorted(set(config.parameters) - set(declared))
-    if unknown:
-        raise SetupError(
-            f"infra/stages/{config.stage}.toml: {', '.join(unknown)} not a template parameter "
-            f"(the template's: {', '.join(sorted(set(declared) - {'Stage'}))})"
-        )
-    values = {"Stage": config.stage, **config.parameters}
-    if "PublicBaseUrl" in declared and "PublicBaseUrl" not in values:
-        values["PublicBaseUrl"] = api_url or PENDING_API_URL
-    missing = sorted(name for name, spec in declared.items() if "Default" not in spec and name not in values)
-    if missing:
-        raise SetupError(f"infra/stages/{config.stage}.toml: set {', '.join(missing)} under [parameters]")
-    if values.get("SiteDomainName") and not values.get("SiteCertificateArn"):
-        raise SetupError("SiteDomainName needs SiteCertificateArn: an ACM certificate in us-east-1 for CloudFront")
-    return values
-
-
-def stack_status(cfn: Any, stack: str) -> str | None:
-    from botocore.exceptions import ClientError
-
-    try:
-        return str(cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"])
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-
-
-def outputs(cfn: Any, stack: str) -> dict[str, str]:
-    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    return {output["OutputKey"]: output["OutputValue"] for output in described.get("Outputs", [])}
-
-
-def apply_change_set(cfn: Any, stack: str, template_url: str, parameters: dict[str, str]) -> bool:
-    """Create or update ``stack`` through a change set and wait for it; False when nothing changed."""
-    from botocore.exceptions import WaiterError
-
-    status = stack_status(cfn, stack)
-    if status is not None and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
-        raise DeployError(f"stack {stack} is busy ({status}): wait for it to settle and run make deploy again")
-    if status == "ROLLBACK_COMPLETE":  # a first create that failed: it can only be deleted
-        print(f"Deleting {stack}, left in ROLLBACK_COMPLETE by a failed first deploy")
-        cfn.delete_stack(StackName=stack)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=WAIT)
-        status = None
-    creating = status in (None, "REVIEW_IN_PROGRESS")
-    name = f"chorus-{_sha256(template_url.encode() + json.dumps(parameters).encode())[:12]}-{os.getpid()}"
-    cfn.create_change_set(
-        StackName=stack,
-        ChangeSetName=name,
-        ChangeSetType="CREATE" if creating else "UPDATE",
-        TemplateURL=template_url,
-        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in sorted(parameters.items())],
-        Capabilities=CAPABILITIES,
-        Tags=[{"Key": "chorus:stage", "Value": parameters["Stage"]}],
-    )
-    try:
-        cfn.get_waiter("change_set_create_complete").wait(StackName=stack, ChangeSetName=name, WaiterConfig=WAIT)
-    except WaiterError:
-        described = cfn.describe_change_set(StackName=stack, ChangeSetName=name)
-        reason = described.get("StatusReason", "")
-        if "didn't contain changes" in reason or "No updates are to be performed" in reason:
-            cfn.delete_change_set(StackName=stack, ChangeSetName=name)
-            return False
-        raise DeployError(f"the change set for {stack} failed: {reason}") from None
-    print(f"{'Creating' if creating else 'Updating'} {stack}…")
-    cfn.execute_change_set(StackName=stack, ChangeSetName=name)
-    try:
-        cfn.get_waiter("stack_create_complete" if creating else "stack_update_complete").wait(
-            StackName=stack, WaiterConfig=WAIT
-        )
-    except WaiterError:
-        raise DeployError(f"{stack} did not deploy:\n{_failures(cfn, stack)}") from None
-    return True
-
-
-def _failures(cfn: Any, stack: str) -> str:
-    events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
-    failed = [e for e in events if e["ResourceStatus"].endswith("_FAILED")]
-    return (
-        "\n".join(
-            f"  {e['LogicalResourceId']} ({e['ResourceType']}): {e.get('ResourceStatusReason', '')}"
-            for e in failed[:10]
-        )
-        or "  (no failed resource reported: see the stack's events in the CloudFormation console)"
-    )
 
 
 def activate_inbound_rule_set(ses: Any, rule_set: str) -> str:
@@ -342,7 +98,7 @@ def describe(values: dict[str, str]) -> str:
 
 def deploy(config: StageConfig, session: Any, package: Packager = chalice_package) -> dict[str, str]:
     """Everything after the credentials check; the stack's outputs."""
-    account = check_credentials(session)
+    account = account_of(session)
     created = ensure_secret(session, config.stage)
     print(f"Signing secret {'created' if created else 'already present'} in SSM ({config.region})")
     cfn, s3 = session.client("cloudformation"), session.client("s3")
@@ -368,40 +124,14 @@ def deploy(config: StageConfig, session: Any, package: Packager = chalice_packag
     return values
 
 
-def retained(cfn: Any, stack: str) -> list[tuple[str, str, str]]:
-    """(type, logical id, physical id) of each resource the stack keeps when deleted."""
-    body = cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
-    if isinstance(body, str):
-        import yaml
-
-        body = yaml.safe_load(body)
-    keeps = {
-        logical: resource["Type"]
-        for logical, resource in body.get("Resources", {}).items()
-        if resource.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")
-    }
-    physical = {
-        summary["LogicalResourceId"]: summary.get("PhysicalResourceId", "")
-        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack)
-        for summary in page["StackResourceSummaries"]
-    }
-    return [(keeps[logical], logical, physical[logical]) for logical in sorted(keeps) if physical.get(logical)]
-
-
 def destroy(config: StageConfig, session: Any) -> list[tuple[str, str, str]]:
-    check_credentials(session)
+    account_of(session)
     cfn = session.client("cloudformation")
     if stack_status(cfn, config.stack_name) is None:
         raise DeployError(f"no stack {config.stack_name} in {config.region}")
     kept = retained(cfn, config.stack_name)
     print(f"Deleting {config.stack_name}…")
-    cfn.delete_stack(StackName=config.stack_name)
-    from botocore.exceptions import WaiterError
-
-    try:
-        cfn.get_waiter("stack_delete_complete").wait(StackName=config.stack_name, WaiterConfig=WAIT)
-    except WaiterError:
-        raise DeployError(f"{config.stack_name} was not deleted:\n{_failures(cfn, config.stack_name)}") from None
+    delete(cfn, config.stack_name)
     return kept
 
 
@@ -412,7 +142,7 @@ def describe_retained(kept: list[tuple[str, str, str]], config: StageConfig) -> 
     lines += [f"  {kind:24} {physical}" for kind, _, physical in kept]
     lines.append("Also kept, outside the stack: the signing secret and the artifacts bucket.")
     lines.append("To delete them for good (irreversible; the tables' point-in-time backups go with them):")
-    lines += [f"  {DELETE_FOR_GOOD[kind].format(physical)}" for kind, _, physical in kept if kind in DELETE_FOR_GOOD]
+    lines += [f"  {command}" for command in delete_commands(kept)]
     lines.append(f"  aws ssm delete-parameter --name {secret_parameter(config.stage)}")
     bucket = config.artifacts_bucket or "chorus-artifacts-<account>-<region>"
     lines.append(f"  aws s3 rm s3://{bucket}/chorus/{config.stage}/ --recursive")
@@ -431,15 +161,13 @@ def main(argv: list[str] | None = None, session: Any = None, package: Packager =
             print(load_stage(args.stage, args.stage_file).region)
             return 0
         if session is None:
-            import boto3
-
-            check_credentials(boto3.Session())  # first, before the stage file: fails at once without any
+            require_credentials()  # first, before the stage file: fails at once without any
         config = load_stage(args.stage, args.stage_file)
-        session = session or _session(config.region)
+        session = session or require_credentials(config.region)
         if args.command == "deploy":
             print(describe(deploy(config, session, package)))
             return 0
-        if not args.yes and input(f"Delete the stack {config.stack_name}? Type its name: ") != config.stack_name:
+        if not args.yes and not confirmed(f"Delete the stack {config.stack_name}? Type its name: ", config.stack_name):
             print("Not deleted.")
             return 1
         print(describe_retained(destroy(config, session), config))
@@ -449,10 +177,11 @@ def main(argv: list[str] | None = None, session: Any = None, package: Packager =
         return exc.exit_status
 
 
-def _session(region: str) -> Any:
-    import boto3
-
-    return boto3.Session(region_name=region)
+def confirmed(question: str, answer: str) -> bool:
+    try:
+        return input(question).strip() == answer
+    except EOFError:  # no terminal to ask: only --yes (YES=1) deletes
+        return False
 
 
 if __name__ == "__main__":

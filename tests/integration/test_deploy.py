@@ -152,35 +152,29 @@ def record_calls(session: Any) -> list[str]:
     return calls
 
 
-def test_without_credentials_make_deploy_says_so_at_once_and_exits_2(tmp_path: Path) -> None:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    env.update(
+def without_aws(tmp_path: Path, command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """``command`` run in the project with no AWS credentials anywhere it could find some."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    clean.update(
         HOME=str(tmp_path),
         AWS_CONFIG_FILE=str(tmp_path / "none"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
         AWS_EC2_METADATA_DISABLED="true",
+        **env,
     )
-    result = subprocess.run(
-        ["make", "--no-print-directory", "deploy", "STAGE=prod"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "no AWS credentials found" in result.stderr, result.stderr
+    return subprocess.run(command, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120)
+
+
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+
+
+def test_without_credentials_make_deploy_says_so_at_once_and_exits_2(tmp_path: Path) -> None:
+    result = without_aws(tmp_path, ["make", "--no-print-directory", "deploy", "STAGE=prod"])
+    assert result.returncode != 0 and "no AWS credentials found" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "Packaging" not in result.stdout  # nothing else was tried
-    direct = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "infra.deploy", "deploy", "--stage", "prod"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    direct = without_aws(tmp_path, [PYTHON, "-m", "infra.deploy", "deploy", "--stage", "prod"])
     assert direct.returncode == 2 and "no AWS credentials found" in direct.stderr
-    assert result.returncode != 0
 
 
 def test_deploy_creates_the_secret_first_then_the_stack_from_the_packaged_template_and_updates_it_next_time(
@@ -272,7 +266,7 @@ def test_the_merged_template_resources_deploy_into_moto_cloudformation(moto_acco
     import yaml
     from moto.cloudformation.parsing import get_model_map
 
-    from infra.deploy import for_stage
+    from infra.artifact import for_stage
 
     merged = for_stage(yaml.safe_load((package / "sam.yaml").read_text()), "prod")
     template, skipped = deployable_in_moto(merged)
@@ -325,7 +319,7 @@ def test_every_stage_gets_its_own_tables_topics_secret_and_stage_in_chalices_par
     the deployed stage's resources, or prod's functions would be denied prod's tables and miss its topics."""
     import yaml
 
-    from infra.deploy import for_stage
+    from infra.artifact import for_stage
 
     original = (package / "sam.yaml").read_text()
     assert "chorus-dev-" in original  # what chalice writes
@@ -351,7 +345,7 @@ def test_every_stage_gets_its_own_tables_topics_secret_and_stage_in_chalices_par
 def test_the_upload_points_every_function_at_the_uploaded_zip(moto_account: Any, package: Path) -> None:
     import yaml
 
-    from infra.deploy import ensure_bucket, read_template, upload
+    from infra.artifact import ensure_bucket, read_template, upload
 
     s3 = moto_account.client("s3")
     ensure_bucket(s3, "acme-chorus-artifacts", REGION)
@@ -405,7 +399,7 @@ def test_a_stage_file_mistake_is_named_before_any_stack_call(
 
 
 def test_a_missing_stage_file_or_a_bad_stage_name_is_said_plainly(tmp_path: Path) -> None:
-    from infra.deploy import SetupError, load_stage
+    from infra.stage_file import SetupError, load_stage
 
     with pytest.raises(SetupError, match=r"copy infra/stages/example\.toml"):
         load_stage("prod", tmp_path / "prod.toml")
@@ -419,7 +413,8 @@ def test_without_public_base_url_the_first_deploy_points_it_at_the_new_api(
     moto_account: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A stand-in for the API (moto has no API Gateway in CloudFormation): an output named as chalice's."""
-    from infra.deploy import PENDING_API_URL, main
+    from infra.deploy import main
+    from infra.stage_file import PENDING_API_URL
 
     template = {
         "Parameters": {"Stage": {"Type": "String"}, "PublicBaseUrl": {"Type": "String"}},
@@ -477,3 +472,88 @@ def test_the_printed_outputs_say_which_dns_records_to_add() -> None:
     assert "CNAME (or alias) to d111.cloudfront.net" in printed
     assert "these records for example.com" in printed
     assert "  c._domainkey.example.com CNAME c.dkim.amazonses.com" in printed
+
+
+def test_a_profile_that_does_not_exist_is_a_clear_message_too(tmp_path: Path) -> None:
+    result = without_aws(tmp_path, [PYTHON, "-m", "infra.deploy", "destroy", "--stage", "prod"], AWS_PROFILE="nosuch")
+    assert result.returncode == 2 and "no AWS credentials found" in result.stderr and "nosuch" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def stubbed_cloudformation() -> tuple[Any, Any]:
+    """CloudFormation's answers in the cases moto cannot reach (no changes; a failed first create)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    cfn = boto3.client("cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    return cfn, Stubber(cfn)
+
+
+def test_a_deploy_with_nothing_to_change_says_so_and_leaves_no_change_set() -> None:
+    from botocore.stub import ANY
+
+    from infra.stack import apply_change_set
+
+    cfn, stub = stubbed_cloudformation()
+    stub.add_response("describe_stacks", {"Stacks": [stack_summary("UPDATE_COMPLETE")]}, {"StackName": "chorus-prod"})
+    stub.add_response("create_change_set", {"Id": "arn:cs"}, change_set_request(ANY))
+    reason = "The submitted information didn't contain changes. Submit different information to create a change set."
+    failed = {"Status": "FAILED", "StatusReason": reason, "ChangeSetName": "x", "StackName": "chorus-prod"}
+    stub.add_response("describe_change_set", failed, {"StackName": "chorus-prod", "ChangeSetName": ANY})
+    stub.add_response("describe_change_set", failed, {"StackName": "chorus-prod", "ChangeSetName": ANY})
+    stub.add_response("delete_change_set", {}, {"StackName": "chorus-prod", "ChangeSetName": ANY})
+    with stub:
+        assert (
+            apply_change_set(cfn, "chorus-prod", "https://b.s3.eu-west-1.amazonaws.com/t.json", {"Stage": "prod"})
+            is False
+        )
+    stub.assert_no_pending_responses()
+
+
+def test_after_a_failed_first_deploy_the_kept_tables_are_named_with_how_to_delete_them() -> None:
+    """CloudFormation keeps DeletionPolicy: Retain resources even when rolling back a create: their names would
+    collide with the next create's, so the deploy stops and says which to delete."""
+
+    from infra.stack import apply_change_set
+    from infra.stage_file import DeployError
+
+    cfn, stub = stubbed_cloudformation()
+    stub.add_response("describe_stacks", {"Stacks": [stack_summary("ROLLBACK_COMPLETE")]}, {"StackName": "chorus-prod"})
+    body = {"Resources": {"LinksTable": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain"}}}
+    stub.add_response(
+        "get_template", {"TemplateBody": json.dumps(body)}, {"StackName": "chorus-prod", "TemplateStage": "Original"}
+    )
+    resource = {
+        "LogicalResourceId": "LinksTable",
+        "PhysicalResourceId": "chorus-prod-links",
+        "ResourceType": "AWS::DynamoDB::Table",
+        "LastUpdatedTimestamp": "2026-11-30T10:00:00Z",
+        "ResourceStatus": "DELETE_SKIPPED",
+    }
+    stub.add_response("list_stack_resources", {"StackResourceSummaries": [resource]}, {"StackName": "chorus-prod"})
+    stub.add_response("delete_stack", {}, {"StackName": "chorus-prod"})
+    stub.add_client_error(  # deleted
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message="Stack with id chorus-prod does not exist",
+    )
+    with stub, pytest.raises(DeployError) as raised:
+        apply_change_set(cfn, "chorus-prod", "https://b.s3.eu-west-1.amazonaws.com/t.json", {"Stage": "prod"})
+    assert "aws dynamodb delete-table --table-name chorus-prod-links" in str(raised.value)
+    stub.assert_no_pending_responses()
+
+
+def stack_summary(status: str) -> dict[str, Any]:
+    return {"StackName": "chorus-prod", "StackStatus": status, "CreationTime": "2026-11-30T10:00:00Z"}
+
+
+def change_set_request(any_value: Any) -> dict[str, Any]:
+    return {
+        "StackName": "chorus-prod",
+        "ChangeSetName": any_value,
+        "ChangeSetType": "UPDATE",
+        "TemplateURL": "https://b.s3.eu-west-1.amazonaws.com/t.json",
+        "Parameters": [{"ParameterKey": "Stage", "ParameterValue": "prod"}],
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        "Tags": [{"Key": "chorus:stage", "Value": "prod"}],
+    }
