@@ -55,6 +55,9 @@ DigestHour = {hour}
 """
 
 
+MAIL = 'ShortBaseUrl = "https://go.example.com"\nMailFrom = "chorus@example.com"'
+
+
 def references(value: Any) -> set[str]:
     """The logical ids ``value`` refers to (Ref, Fn::GetAtt, ${X} and ${X.Attr} in Fn::Sub)."""
     import re
@@ -280,6 +283,7 @@ def test_the_merged_template_resources_deploy_into_moto_cloudformation(moto_acco
                 "Stage": "prod",
                 "PublicBaseUrl": "https://chorus.example.com",
                 "ShortBaseUrl": "https://go.example.com",
+                "MailFrom": "Chorus <chorus@mail.example.com>",
             }.items()
         ],
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
@@ -367,16 +371,10 @@ def test_the_upload_points_every_function_at_the_uploaded_zip(moto_account: Any,
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        (
-            'ShortBaseUrl = "https://go.example.com"\nSiteDomain = "x.example.com"',
-            "SiteDomain not a template parameter",
-        ),
-        ('PublicBaseUrl = "https://chorus.example.com"', "set ShortBaseUrl under [parameters]"),
-        (
-            'ShortBaseUrl = "https://go.example.com"\nSiteDomainName = "share.example.com"',
-            "SiteDomainName needs SiteCertificateArn",
-        ),
-        ('ShortBaseUrl = "https://go.example.com"\nStage = "dev"', "Stage is not a parameter to set"),
+        (f'{MAIL}\nSiteDomain = "x.example.com"', "SiteDomain not a template parameter"),
+        ('PublicBaseUrl = "https://chorus.example.com"', "set MailFrom, ShortBaseUrl under [parameters]"),
+        (f'{MAIL}\nSiteDomainName = "share.example.com"', "SiteDomainName needs SiteCertificateArn"),
+        (f'{MAIL}\nStage = "dev"', "Stage is not a parameter to set"),
     ],
 )
 def test_a_stage_file_mistake_is_named_before_any_stack_call(
