@@ -555,3 +555,25 @@ def change_set_request(any_value: Any) -> dict[str, Any]:
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
         "Tags": [{"Key": "chorus:stage", "Value": "prod"}],
     }
+
+
+def test_the_template_takes_the_domains_and_mail_settings_as_parameters(package: Path) -> None:
+    import yaml
+
+    template = yaml.safe_load((package / "sam.yaml").read_text())
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["MAIL_FROM"] == {"Ref": "MailFrom"} and "Default" not in template["Parameters"]["MailFrom"]
+    assert variables["UNSUBSCRIBE_ADDRESS"] == {"Ref": "UnsubscribeAddress"}
+    assert variables["INBOUND_UNSUBSCRIBE"] == {"Ref": "InboundUnsubscribe"}
+    assert variables["SITE_BASE_URL"]["Fn::If"][:2] == ["HasSiteDomain", {"Fn::Sub": "https://${SiteDomainName}"}]
+    site = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]
+    assert site["Aliases"]["Fn::If"][:2] == ["HasSiteDomain", [{"Ref": "SiteDomainName"}]]
+    assert site["ViewerCertificate"]["Fn::If"][1]["AcmCertificateArn"] == {"Ref": "SiteCertificateArn"}
+    # the receipt rule set replaces an account's active one: only on request
+    for logical in ("InboundRuleSet", "UnsubscribeReceiptRule"):
+        assert template["Resources"][logical]["Condition"] == "ReadsUnsubscribeMail"
+    assert template["Parameters"]["InboundUnsubscribe"]["Default"] == "false"
+    identity = template["Resources"]["MailIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity" and identity["Condition"] == "CreatesMailIdentity"
+    for n in (1, 2, 3):
+        assert f"${{MailIdentity.DkimDNSTokenValue{n}}}" in template["Outputs"][f"DkimRecord{n}"]["Value"]["Fn::Sub"]
