@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.artifact import Packager, chalice_package, ensure_bucket, for_stage, read_template, upload
+from infra.resources import template
 from infra.stack import apply_change_set, delete, delete_commands, outputs, retained, stack_status
 from infra.stage_file import PENDING_API_URL, DeployError, SetupError, StageConfig, load_stage, stack_parameters
 
@@ -80,6 +81,14 @@ def activate_inbound_rule_set(ses: Any, rule_set: str) -> str:
     )
 
 
+def deactivate_inbound_rule_set(ses: Any, rule_set: str) -> str:
+    active = (ses.describe_active_receipt_rule_set().get("Metadata") or {}).get("Name")
+    if active != rule_set:
+        return f"The SES receipt rule set {rule_set} is not the active one: nothing to deactivate."
+    ses.set_active_receipt_rule_set()  # no name: no active rule set
+    return f"Deactivated the SES receipt rule set {rule_set}: the account now has no active rule set."
+
+
 def describe(values: dict[str, str]) -> str:
     """The stack's outputs, then what to do with them."""
     lines = ["Outputs:"] + [f"  {key}: {values[key]}" for key in sorted(values)]
@@ -98,6 +107,7 @@ def describe(values: dict[str, str]) -> str:
 
 def deploy(config: StageConfig, session: Any, package: Packager = chalice_package) -> dict[str, str]:
     """Everything after the credentials check; the stack's outputs."""
+    stack_parameters(config, template(), None)  # the stage file's mistakes, before anything is written
     account = account_of(session)
     created = ensure_secret(session, config.stage)
     print(f"Signing secret {'created' if created else 'already present'} in SSM ({config.region})")
@@ -105,12 +115,12 @@ def deploy(config: StageConfig, session: Any, package: Packager = chalice_packag
     with tempfile.TemporaryDirectory(prefix="chorus-package-") as out:
         print("Packaging (chalice package --merge-template infra/template.yaml)…")
         package_dir = package(Path(out))
-        template = for_stage(read_template(package_dir), config.stage)
+        packaged = for_stage(read_template(package_dir), config.stage)
         bucket = config.artifacts_bucket or f"chorus-artifacts-{account}-{config.region}"
         ensure_bucket(s3, bucket, config.region)
-        template_url = upload(s3, bucket, config.region, config.stage, package_dir, template)
+        template_url = upload(s3, bucket, config.region, config.stage, package_dir, packaged)
     existing = outputs(cfn, config.stack_name) if stack_status(cfn, config.stack_name) else {}
-    parameters = stack_parameters(config, template, existing.get("EndpointURL"))
+    parameters = stack_parameters(config, packaged, existing.get("EndpointURL"))
     if not apply_change_set(cfn, config.stack_name, template_url, parameters):
         print(f"{config.stack_name} is up to date: no changes")
     values = outputs(cfn, config.stack_name)
@@ -130,6 +140,9 @@ def destroy(config: StageConfig, session: Any) -> list[tuple[str, str, str]]:
     if stack_status(cfn, config.stack_name) is None:
         raise DeployError(f"no stack {config.stack_name} in {config.region}")
     kept = retained(cfn, config.stack_name)
+    rule_set = outputs(cfn, config.stack_name).get("InboundRuleSetName")
+    if rule_set:  # SES refuses to delete the active rule set
+        print(deactivate_inbound_rule_set(session.client("ses"), rule_set))
     print(f"Deleting {config.stack_name}…")
     delete(cfn, config.stack_name)
     return kept

@@ -377,7 +377,7 @@ def test_the_upload_points_every_function_at_the_uploaded_zip(moto_account: Any,
         (f'{MAIL}\nStage = "dev"', "Stage is not a parameter to set"),
     ],
 )
-def test_a_stage_file_mistake_is_named_before_any_stack_call(
+def test_a_stage_file_mistake_is_named_before_any_aws_call(
     moto_account: Any,
     moto_package: Any,
     tmp_path: Path,
@@ -393,7 +393,7 @@ def test_a_stage_file_mistake_is_named_before_any_stack_call(
     assert main(["deploy", "--stage", "prod", "--stage-file", str(path)], moto_account, moto_package) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-    assert not [call for call in calls if call.startswith("cloudformation:") and "Describe" not in call]
+    assert calls == []  # no secret, no upload, no stack: nothing to undo
 
 
 def test_a_missing_stage_file_or_a_bad_stage_name_is_said_plainly(tmp_path: Path) -> None:
@@ -415,7 +415,7 @@ def test_without_public_base_url_the_first_deploy_points_it_at_the_new_api(
     from infra.stage_file import PENDING_API_URL
 
     template = {
-        "Parameters": {"Stage": {"Type": "String"}, "PublicBaseUrl": {"Type": "String"}},
+        "Parameters": {name: {"Type": "String"} for name in ("Stage", "PublicBaseUrl", "MailFrom", "ShortBaseUrl")},
         "Resources": {
             "Api": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Fn::Sub": "chorus-${Stage}-api"}}}
         },
@@ -431,7 +431,7 @@ def test_without_public_base_url_the_first_deploy_points_it_at_the_new_api(
         return out
 
     path = tmp_path / "prod.toml"
-    path.write_text(f'region = "{REGION}"\n')
+    path.write_text(f'region = "{REGION}"\n[parameters]\n{MAIL}\n')
     assert main(["deploy", "--stage", "prod", "--stage-file", str(path)], moto_account, packager) == 0
     [stack] = moto_account.client("cloudformation").describe_stacks(StackName="chorus-prod")["Stacks"]
     values = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
@@ -577,3 +577,18 @@ def test_the_template_takes_the_domains_and_mail_settings_as_parameters(package:
     assert identity["Type"] == "AWS::SES::EmailIdentity" and identity["Condition"] == "CreatesMailIdentity"
     for n in (1, 2, 3):
         assert f"${{MailIdentity.DkimDNSTokenValue{n}}}" in template["Outputs"][f"DkimRecord{n}"]["Value"]["Fn::Sub"]
+
+
+def test_destroy_first_deactivates_the_stacks_active_rule_set_and_only_that(moto_account: Any) -> None:
+    """SES will not delete the active receipt rule set, so the stack's would block its deletion."""
+    from infra.deploy import deactivate_inbound_rule_set
+
+    ses = moto_account.client("ses")
+    for name in ("chorus-prod-inbound", "company-mail"):
+        ses.create_receipt_rule_set(RuleSetName=name)
+    ses.set_active_receipt_rule_set(RuleSetName="company-mail")
+    assert "nothing to deactivate" in deactivate_inbound_rule_set(ses, "chorus-prod-inbound")
+    assert ses.describe_active_receipt_rule_set()["Metadata"]["Name"] == "company-mail"
+    ses.set_active_receipt_rule_set(RuleSetName="chorus-prod-inbound")
+    assert "Deactivated" in deactivate_inbound_rule_set(ses, "chorus-prod-inbound")
+    assert "Metadata" not in ses.describe_active_receipt_rule_set()
