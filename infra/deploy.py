@@ -90,8 +90,8 @@ def deactivate_inbound_rule_set(ses: Any, rule_set: str) -> str:
 
 
 def describe(values: dict[str, str]) -> str:
-    """The stack's outputs, then what to do with them."""
-    lines = ["Outputs:"] + [f"  {key}: {values[key]}" for key in sorted(values)]
+    """The stack's outputs (and URLs given as parameters), then what to do with them."""
+    lines = ["The stack:"] + [f"  {key}: {values[key]}" for key in sorted(values)]
     if values.get("SiteUrl"):
         lines.append(f"The site: {values['SiteUrl']} (its pages appear after the first build, within 10 minutes)")
     if values.get("SiteDistributionDomain") and "cloudfront.net" not in values.get("SiteUrl", "cloudfront.net"):
@@ -131,7 +131,9 @@ def deploy(config: StageConfig, session: Any, package: Packager = chalice_packag
         values = outputs(cfn, config.stack_name)
     if values.get("InboundRuleSetName"):
         print(activate_inbound_rule_set(session.client("ses"), values["InboundRuleSetName"]))
-    return values
+    # the URLs given as parameters, beside those the stack outputs
+    given = {name: parameters[name] for name in ("PublicBaseUrl", "ShortBaseUrl") if parameters.get(name)}
+    return {**given, **values}
 
 
 def destroy(config: StageConfig, session: Any) -> list[tuple[str, str, str]]:

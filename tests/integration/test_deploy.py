@@ -215,6 +215,7 @@ def test_deploy_creates_the_secret_first_then_the_stack_from_the_packaged_templa
     assert values["MailDomain"] == "mail.example.com"
     assert f"SiteBucketName: {values['SiteBucketName']}" in printed and "chorus-prod-site-" in printed
     assert "MailDomain: mail.example.com" in printed
+    assert "ShortBaseUrl: https://go.example.com" in printed and "PublicBaseUrl: https://chorus.example.com" in printed
 
     # a second deploy (another digest hour) updates the same stack, and keeps the secret
     calls.clear()
@@ -436,7 +437,7 @@ def test_without_public_base_url_the_first_deploy_points_it_at_the_new_api(
     [stack] = moto_account.client("cloudformation").describe_stacks(StackName="chorus-prod")["Stacks"]
     values = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert values["ApiUrlInUse"] == values["EndpointURL"] == "https://chorus-prod-api.execute-api.example/api/"
-    assert PENDING_API_URL not in capsys.readouterr().out.split("Outputs:")[1]
+    assert PENDING_API_URL not in capsys.readouterr().out.split("The stack:")[1]
 
 
 def test_the_inbound_rule_set_is_activated_only_where_it_replaces_nothing(moto_account: Any) -> None:
