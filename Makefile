@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install chromium run reset test lint unit bench package clean admin-token digest
+.PHONY: install chromium run reset test lint unit bench package clean admin-token digest deploy destroy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,9 +55,21 @@ package: install
 	rm -rf .chalice/deployments build/package
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(BIN)/chalice package --merge-template infra/template.yaml build/package
 
+# Deploy (or update) the stack chorus-$(STAGE) from infra/stages/$(STAGE).toml; destroy it (YES=1: without asking).
+deploy: install
+	@$(if $(STAGE),,$(error set STAGE, e.g. make deploy STAGE=prod))
+	@$(BIN)/python -m infra.deploy deploy --stage $(STAGE)
+
+destroy: install
+	@$(if $(STAGE),,$(error set STAGE, e.g. make destroy STAGE=prod))
+	@$(BIN)/python -m infra.deploy destroy --stage $(STAGE) $(if $(YES),--yes)
+
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .chalice/deployments
 
 # An admin token for the account your AWS credentials point at (locally, `make run` prints one).
+# With STAGE=prod: in that stage's tables and region (infra/stages/prod.toml).
 admin-token: install
-	@$(BIN)/python -m functions.cli admin-token $(LABEL)
+	@$(if $(STAGE),region=$$($(BIN)/python -m infra.deploy region --stage $(STAGE)) || exit 2; \
+	  export CHORUS_STAGE=$(STAGE) AWS_DEFAULT_REGION=$$region AWS_REGION=$$region;) \
+	  $(BIN)/python -m functions.cli admin-token $(LABEL)

@@ -95,6 +95,8 @@ class Settings:
     points_per_unique_human_click: int = 10
     points_per_share: int = 1
     points_per_approved_suggestion: int = 5
+    # Whether mail to unsubscribe_address is read (InboundUnsubscribe): if not, digests offer only the https link.
+    inbound_unsubscribe: bool = True
     digest_hour: int = 8  # local delivery hour
     digest_items: int = 8  # items per digest (at most 10)
     digest_company_share: float = 0.2  # share of company content; the rest third-party (the Dell rule)
@@ -140,6 +142,7 @@ class Settings:
             mail_from=mail_from,
             mail_configuration_set=env.get("MAIL_CONFIGURATION_SET") or None,
             unsubscribe_address=env.get("UNSUBSCRIBE_ADDRESS") or _unsubscribe_address(mail_from),
+            inbound_unsubscribe=env.get("INBOUND_UNSUBSCRIBE", "true").strip().lower() != "false",
             site_bucket=env.get("SITE_BUCKET", f"chorus-{stage}-site-000000000000"),
             data_bucket=env.get("DATA_BUCKET", f"chorus-{stage}-data-000000000000"),
             secret_parameter=env.get("SECRET_PARAMETER", f"/chorus/{stage}/secret"),

@@ -44,10 +44,11 @@ def _derived_key(master: bytes, purpose: str) -> bytes:
     return hmac.new(master, b"chorus:" + purpose.encode(), hashlib.sha256).digest()
 
 
-def ensure_master_secret(ssm: Any = None) -> bool:
-    """Create the master secret if the parameter does not exist yet; True when it was created."""
+def ensure_master_secret(ssm: Any = None, name: str | None = None) -> bool:
+    """Create the master secret (``name``, else this stage's parameter) if it does not exist yet; True when it
+    was created."""
     client = ssm or aws.client("ssm")
-    name = settings().secret_parameter
+    name = name or settings().secret_parameter
     try:
         client.put_parameter(
             Name=name,

@@ -136,6 +136,11 @@ def table_env(stage: str = "dev") -> dict[str, str]:
     env["DIGEST_QUEUE_NAME"] = queues(stage)["DigestQueue"]
     env["FEED_PULL_QUEUE_NAME"] = queues(stage)["FeedPullQueue"]
     env["CLICK_BACKLOG_QUEUE_NAME"] = queues(stage)["ClickBacklogQueue"]
-    env["SECRET_PARAMETER"] = _sub(variables["SECRET_PARAMETER"], stage)
+    env["SECRET_PARAMETER"] = secret_parameter(stage)
     env["CHORUS_STAGE"] = stage
     return env
+
+
+def secret_parameter(stage: str = "dev") -> str:
+    """The SSM name of the stage's signing secret, as the template's Globals give it to every function."""
+    return _sub(template()["Globals"]["Function"]["Environment"]["Variables"]["SECRET_PARAMETER"], stage)

@@ -120,7 +120,7 @@ class Composer:
             site_url=f"{settings().site_base_url}/{supported_locale(employee.locale)}/#t={site_token}",
             preferences_url=preferences_url(employee.id, employee.token_version),
             unsubscribe_url=unsubscribe_url(employee.id),
-            unsubscribe_mailto=unsubscribe_mailto(employee.id),
+            unsubscribe_mailto=unsubscribe_mailto(employee.id) if settings().inbound_unsubscribe else None,
             week=self.week(employee.id),
             period=period,
             created_at=self.now,

@@ -69,7 +69,8 @@ class Digest:
     site_url: str  # the site, carrying the employee's signed token
     preferences_url: str  # signed preferences page
     unsubscribe_url: str  # https one-click target (RFC 8058 POST)
-    unsubscribe_mailto: str  # mailto:...?subject=unsubscribe...
+    # mailto:...?subject=unsubscribe...; None where no one reads that mailbox (InboundUnsubscribe off)
+    unsubscribe_mailto: str | None
     week: WeekFigures
     period: str  # "2026-11-22" or "2026-W47"
     created_at: datetime  # aware
@@ -184,10 +185,11 @@ def build_message(digest: Digest, rendered: RenderedDigest, sender: str) -> byte
     if "@" not in sender_address:
         raise ValueError(f"sender has no address: {sender!r}")
     domain = sender_address.rpartition("@")[2]
-    if not digest.unsubscribe_mailto.startswith("mailto:"):
+    if digest.unsubscribe_mailto is not None and not digest.unsubscribe_mailto.startswith("mailto:"):
         raise DigestLinkError(f"not a mailto: URL: {digest.unsubscribe_mailto!r}")
     _own_link(digest.unsubscribe_url)
-    for url in (digest.unsubscribe_url, digest.unsubscribe_mailto):
+    unsubscribe = [url for url in (digest.unsubscribe_url, digest.unsubscribe_mailto) if url is not None]
+    for url in unsubscribe:
         if not url.isascii() or any(c in url for c in "<>, \t\r\n"):
             raise DigestLinkError(f"cannot go in List-Unsubscribe: {url!r}")
 
@@ -198,9 +200,7 @@ def build_message(digest: Digest, rendered: RenderedDigest, sender: str) -> byte
     message["Date"] = format_datetime(digest.created_at)
     message["Message-ID"] = f"<digest.{_atom(digest.period)}.{_atom(digest.employee_id)}@{domain}>"
     message["List-Id"] = f"{LIST_NAME} <digest.{domain}>"
-    message["List-Unsubscribe"] = _VerbatimHeader(
-        "List-Unsubscribe", f"<{digest.unsubscribe_url}>", f"<{digest.unsubscribe_mailto}>"
-    )
+    message["List-Unsubscribe"] = _VerbatimHeader("List-Unsubscribe", *(f"<{url}>" for url in unsubscribe))
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     # Out-of-office replies to a digest help nobody.
     message["Auto-Submitted"] = "auto-generated"

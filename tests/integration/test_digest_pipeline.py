@@ -261,6 +261,20 @@ def test_the_mailto_unsubscribe_from_the_header_turns_the_digest_off(client: Any
     assert store.get(people[2].id).digest_cadence != "off"  # type: ignore[union-attr]
 
 
+def test_without_inbound_unsubscribe_the_header_offers_no_mailto_that_nobody_reads(
+    client: Any, people: list[Employee], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stack deployed with InboundUnsubscribe=false has no receipt rule reading the unsubscribe mailbox: a
+    client unsubscribing by mail there would be ignored, so only the one-click link is offered."""
+    monkeypatch.setenv("INBOUND_UNSUBSCRIBE", "false")
+    settings.cache_clear()
+    run_schedule(client.lambda_)
+    assert client.lambda_.invoke("send_digests", sqs_event(queued())).payload == {"batchItemFailures": []}
+    ola = next(m for m in sent_mail() if "ola@example.com" in str(m["To"]))
+    assert ola["List-Unsubscribe"].startswith("<https://") and "mailto:" not in ola["List-Unsubscribe"]
+    assert ola["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
 def test_the_planner_reads_only_the_zones_people_live_in(people: list[Employee]) -> None:
     from collections import Counter
 

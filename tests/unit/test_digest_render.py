@@ -326,6 +326,13 @@ def test_long_unsubscribe_links_reach_the_header_as_urls_not_encoded_words() -> 
     assert parse_message(raw)["List-Unsubscribe"] == f"<{digest.unsubscribe_url}>, <{digest.unsubscribe_mailto}>"
 
 
+def test_without_a_mailto_the_header_carries_the_one_click_link_alone() -> None:
+    digest = sample_digest(unsubscribe_mailto=None)
+    message = parse_message(build_message(digest, render_digest(digest), SENDER))
+    assert message["List-Unsubscribe"] == f"<{digest.unsubscribe_url}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
 def test_a_name_cannot_add_headers() -> None:
     digest = sample_digest(name="Eve\r\nBcc: victim@example.com")
     message = parse_message(build_message(digest, render_digest(digest), "digest@chorus.example.org"))
