@@ -210,3 +210,38 @@ def test_another_employee_s_token_reads_and_changes_only_its_own_employee(
         [pending], _ = moderation_queue()
         assert pending.employee_id == bob.id
     assert employee_item(world.employee_id) == ada_before  # Ada's record untouched, whatever Bob sent
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EMPLOYEE_CALLS), ids=lambda v: str(v))
+def test_an_expired_a_re_addressed_or_another_purpose_s_signed_token_gets_401(
+    client: Any, world: World, method: str, path: str
+) -> None:
+    """The employee token (the site's ``#t=``, the digest's links) is signed with its expiry and purpose:
+    moving it to another employee, past its expiry or onto another purpose's token opens nothing."""
+    import time
+
+    from functions.digest.preferences import unsubscribe_token
+    from functions.directory.model import Employee, employee_id_for
+    from functions.directory.store import EmployeeStore
+    from functions.directory.tokens import employee_token, preferences_token
+
+    bob = Employee(id=employee_id_for("bob@example.com"), email="bob@example.com", name="Bob Other", team="Sales")
+    EmployeeStore().put(bob)
+    query, body = EMPLOYEE_CALLS[(method, path)]
+    query = query.format(content=world.content_id)
+    genuine = employee_token(world.employee_id)
+    assert employee_call(client, method, path, genuine, query, body).status_code in (200, 201)
+    _, expires, signature = genuine.split(".")
+    refused = {
+        "expired": employee_token(world.employee_id, expires_at=int(time.time()) - 1),
+        "moved to Bob": f"{bob.id}.{expires}.{signature}",
+        "expiry pushed back": f"{world.employee_id}.{int(expires) + 86400}.{signature}",
+        "a version added": f"{world.employee_id}.1.{expires}.{signature}",
+        "a preferences token": preferences_token(world.employee_id),
+        "an unsubscribe token": unsubscribe_token(world.employee_id),
+    }
+    for why, token in refused.items():
+        response = employee_call(client, method, path, token, query, body)
+        assert response.status_code == 401, (why, response.body)
+        assert "Authorization" in response.json_body["fields"], why
+    assert EmployeeStore().get(bob.id) == bob
