@@ -8,9 +8,11 @@ from its own visitor — a browser user agent with Accept-Language, and its own 
 every click is a human click and a unique one, and none is a scanner burst or over an address cap.
 
 Figures: the redirects answered per second while counting runs, their latency (p50/p99), the runner's
-peak memory (VmHWM), and the seconds from the last click until the leaderboard API's human clicks
-(``period=all``, summed over employees: the demo has few, so all are listed) equal the clicks sent. A
-guard kills the runner if its memory passes a ceiling (this machine is shared) and says so.
+peak memory (VmHWM), the seconds from the last click until the leaderboard API's human clicks
+(``period=all``, summed over employees: the demo has few, so all are listed) equal the clicks sent, and
+the click events the events table holds for the run (read from the snapshot the runner saves when it
+stops: the clicks since the run began, so none is lost and none is written twice). A guard kills the
+runner if its memory passes a ceiling (this machine is shared) and says so.
 """
 
 from __future__ import annotations
@@ -26,14 +28,16 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from functions.events import timestamp
 from infra.local.process import RunningChorus, peak_rss_bytes, rss_bytes, start_chorus
 
 CLICKS = 10_000
-THREADS = 4
+THREADS = 8
 ITEMS_PER_EMPLOYEE = 3
 MEMORY_LIMIT = 10**9  # bytes: the issue's bound on the runner's memory
 SETTLE_LIMIT = 30.0  # seconds: the issue's bound from the last click until the counters equal the events
@@ -67,6 +71,8 @@ class LoadReport:
     settled_after: float | None = None  # seconds from the last answer until counted == clicks; None: not within
     settle_limit: float = SETTLE_LIMIT
     stopped: str = ""  # why clicking stopped early
+    since: str = ""  # when the first click was sent, as an event's ``at``
+    stored: int | None = None  # click events in the events table since then; None: not read (runner killed)
 
     @property
     def redirected(self) -> int:
@@ -84,13 +90,16 @@ class LoadReport:
 
 
 def run(clicks: int = CLICKS, threads: int = THREADS, memory_ceiling: int = 2 * MEMORY_LIMIT) -> LoadReport:
-    """Start a fresh runner, load it, stop it (the bench's entry point)."""
+    """Start a fresh runner, load it, stop it and read the events it stored (the bench's entry point)."""
     with tempfile.TemporaryDirectory(prefix="chorus-load-") as folder:
         chorus = start_chorus(Path(folder) / "state")
         try:
-            return load(chorus, clicks, threads, memory_ceiling=memory_ceiling)
+            report = load(chorus, clicks, threads, memory_ceiling=memory_ceiling)
         finally:
-            stop_or_kill(chorus)
+            stopped = stop_or_kill(chorus)
+        if stopped == 0:
+            report.stored = stored_clicks(chorus.state_dir, report.since)
+        return report
 
 
 def stop_or_kill(chorus: RunningChorus, patience: float = 60) -> int:
@@ -124,6 +133,7 @@ def load(
     workers = [
         threading.Thread(target=_click, args=(chorus.port, plan[n::threads], stop, results[n])) for n in range(threads)
     ]
+    report.since = timestamp(datetime.now(UTC))
     started = time.monotonic()
     for worker in workers:
         worker.start()
@@ -187,6 +197,18 @@ def click_plan(links: list[str], clicks: int, rng: random.Random) -> list[tuple[
     return plan
 
 
+def stored_clicks(state_dir: Path, since: str) -> int:
+    """The click events the events table held at ``since`` or later, in the snapshot a stopped runner saved."""
+    from infra.local.state import LocalState
+    from infra.resources import table_env
+
+    snapshot = json.loads(LocalState(state_dir).snapshot_file.read_text())
+    events = snapshot[table_env("dev")["EVENTS_TABLE"]]
+    return sum(
+        1 for item in events if item.get("type", {}).get("S") == "click" and item.get("at", {}).get("S", "") >= since
+    )
+
+
 def human_clicks(chorus: RunningChorus) -> int:
     """All-time human clicks on the leaderboard API, summed over its employees."""
     status, _, body = _call(chorus, "GET", "/api/leaderboard?period=all&limit=100")
@@ -217,6 +239,8 @@ def report_lines(report: LoadReport) -> list[str]:
         f"{report.latency(0.5) * 1000:.1f} ms, p99 {report.latency(0.99) * 1000:.1f} ms",
         f"runner's peak memory (VmHWM) {report.peak_rss / 2**20:,.0f} MiB",
     ]
+    if report.stored is not None:
+        lines.append(f"click events stored for the run: {report.stored:,} of {report.clicks:,} clicks")
     if report.stopped:
         lines.append(f"stopped early, so the counters were not compared: {report.stopped}")
     elif report.settled_after is not None:

@@ -157,6 +157,11 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):  # a huge cell, or a quote never closed
+                raise DirectoryFileError(
+                    f"Line {number} has a cell over {csv.field_size_limit():,} characters; check its quotes "
+                    "(a quote never closed runs on to the end of the file)."
+                ) from None
             raise DirectoryFileError(f"Line {number} is not valid CSV ({exc}); check its quotes.") from None
         if any(cell.strip() for cell in cells):
             yield number, cells
@@ -212,11 +217,12 @@ def _row(line: int, cells: list[str], columns: dict[int, str], first_line: dict[
     """Validate one record; ``first_line`` remembers where each email was first seen, invalid rows included."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    stray: list[int] = []  # columns with a value but no header: named once, however many (a row can hold millions)
     for position, cell in enumerate(cells):
         field = columns.get(position)
         if field is None:
             if cell.strip():
-                errors[f"column {position + 1}"] = "has a value but no header"
+                stray.append(position + 1)
             continue
         if not cell.strip() and field not in REQUIRED:
             continue
@@ -224,6 +230,9 @@ def _row(line: int, cells: list[str], columns: dict[int, str], first_line: dict[
             values[field] = _RULES[field](cell)
         except EmployeeFieldError as exc:
             errors[field] = str(exc)
+    if stray:
+        more = f" (and {len(stray) - 1:,} more columns after it)" if len(stray) > 1 else ""
+        errors[f"column {stray[0]}"] = "has a value but no header" + more
     for field in REQUIRED:
         if field not in values and field not in errors:
             errors[field] = "is required"

@@ -70,6 +70,8 @@ def test_a_wrong_token_is_refused_and_the_right_one_kept_for_the_tab_only(browse
 
 def test_an_admin_adds_an_item_and_sees_it_in_the_list_and_the_feed(admin: Any, chorus: RunningChorus) -> None:
     page = admin
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.get_by_label("Destination URL").fill("https://example.com/news/autumn-release")
     page.get_by_label("Title").fill(PAYLOAD)
     page.get_by_label("Summary").fill("Faster reports & a new mobile app.")
@@ -87,6 +89,7 @@ def test_an_admin_adds_an_item_and_sees_it_in_the_list_and_the_feed(admin: Any, 
     row.wait_for()
     assert row.locator("a").first.inner_text() == PAYLOAD  # shown as text, never run
     assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src='x'], #library script").count() == 0 and dialogs == []  # nothing injected
     assert "published" in row.inner_text() and "important" in row.inner_text()
 
     feed = api(chorus, "/api/feed?lang=en")["items"]

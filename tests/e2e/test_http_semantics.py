@@ -196,3 +196,61 @@ def test_a_request_http_server_cannot_parse_gets_a_json_error_and_a_closed_conne
     assert headers["content-type"] == "application/json" and headers["connection"] == "close"
     assert set(json.loads(body)) == {"error", "fields"}
     assert connection.closed_by_server()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"X-Padding": "x" * 70_000}, 431),  # one header line longer than http.server reads
+        ({f"X-Padding-{n}": "x" for n in range(150)}, 431),  # more headers than it takes
+    ],
+    ids=["a 70 KB header", "150 headers"],
+)
+def test_headers_too_large_to_read_get_a_431_json_error_and_a_closed_connection(
+    connection: Connection, headers: dict[str, str], status: int
+) -> None:
+    connection.send("GET", "/api/health", headers)
+    answer, answer_headers, body = connection.response()
+    assert answer == status
+    assert answer_headers["content-type"] == "application/json" and answer_headers["connection"] == "close"
+    assert set(json.loads(body)) == {"error", "fields"}
+    assert connection.closed_by_server()
+
+
+BIG = "<script>" + "x" * 9_000  # under API Gateway's 10 KB of header values: it passes such a request on
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/health",
+        "/api/feed?lang=en",
+        "/api/leaderboard?period=week",
+        "/api/me",
+        "/api/admin/content",
+        "/NoSuchCode1",
+        "/share/a/b/linkedin?exp=1&sig=x",
+        "/unsubscribe?token=x",
+        "/preferences?token=x",
+        "/poll/p1?employee=a&score=1&exp=1&sig=x",
+    ],
+)
+def test_oversized_header_values_and_query_strings_get_a_clear_answer_never_a_server_error(
+    connection: Connection, path: str
+) -> None:
+    """A 9 KB Cookie, Authorization, User-Agent and Referer, then a 6 KB query string: each route answers with
+    what it makes of them (a 4xx naming the problem, or its usual page), and the connection stays in step."""
+    hostile = {"Cookie": BIG, "Authorization": "Employee " + BIG, "User-Agent": BIG, "Referer": "https://x/" + BIG}
+    for headers in ({name: value} for name, value in hostile.items()):
+        connection.send("GET", path, headers)
+        status, answer_headers, body = connection.response()
+        assert status < 500, (headers.keys(), status, body[:200])
+        if status >= 400 and answer_headers["content-type"] == "application/json":
+            assert set(json.loads(body)) == {"error", "fields"}, body[:200]
+    separator = "&" if "?" in path else "?"
+    connection.send("GET", f"{path}{separator}q={'%3Cscript%3E' * 500}")
+    status, answer_headers, body = connection.response()
+    assert status < 500, (status, body[:200])
+    if status >= 400 and answer_headers["content-type"] == "application/json":
+        assert set(json.loads(body)) == {"error", "fields"}, body[:200]
+    still_in_step(connection)

@@ -44,6 +44,57 @@ def test_a_csv_import_reports_each_bad_row_and_applies_the_rest(client: Any, adm
     assert send(client, "POST", "/api/admin/employees/import", {"Content-Type": "text/csv"}, b"x").status_code == 401
 
 
+HEAD = "email,name,team\r\n"
+BROKEN_FILES = {
+    "an unclosed quote": ((HEAD + 'ada@example.com,"Ada, Lovelace,Eng\r\n').encode(), r"Line 2 .*quote"),
+    "UTF-16 (Excel's 'Unicode text')": ((HEAD + "ada@example.com,Åda,Eng\r\n").encode("utf-16"), r"not UTF-8.*line 1"),
+    "Windows-1250": ((HEAD + "ada@example.com,Łucja,Eng\r\n").encode("cp1250"), r"not UTF-8.*line 2.*CSV UTF-8"),
+    "a 200 KB cell": ((HEAD + "ada@example.com," + "A" * 200_000 + ",Eng\r\n").encode(), r"Line 2 .*over 131,072 char"),
+    "binary": (bytes(range(256)) * 8, r"not UTF-8"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_FILES)
+def test_a_malformed_csv_is_a_400_naming_the_problem_and_writes_nothing(
+    client: Any, admin_headers: dict, name: str
+) -> None:
+    import re
+
+    from functions.directory.model import employee_id_for
+    from functions.directory.store import EmployeeStore
+
+    data, problem = BROKEN_FILES[name]
+    headers = {**admin_headers, "Content-Type": "text/csv"}
+    response = send(client, "POST", "/api/admin/employees/import", headers, data)
+    assert response.status_code == 400, response.body[:300]
+    assert response.json_body["error"] == "the file cannot be imported"
+    assert re.search(problem, response.json_body["fields"]["body"]), response.json_body
+    assert EmployeeStore().get(employee_id_for("ada@example.com")) is None
+
+
+def test_a_row_of_a_million_cells_is_one_error_and_the_answer_stays_small(client: Any, admin_headers: dict) -> None:
+    """Each stray cell used to be its own error: a 2 MB row made a report of a million entries, past what
+    Lambda can return (6 MB), so API Gateway would have answered 502 instead of naming the row."""
+    data = (HEAD + "ada@example.com,Ada,Eng," + "x," * 1_000_000 + "\r\n").encode()
+    response = send(client, "POST", "/api/admin/employees/import", {**admin_headers, "Content-Type": "text/csv"}, data)
+    assert response.status_code == 200 and len(response.body) < 1000
+    [error] = response.json_body["errors"]
+    assert error["line"] == 2
+    assert error["fields"] == {"column 4": "has a value but no header (and 999,999 more columns after it)"}
+    assert response.json_body["created"] == 0
+
+
+def test_a_bom_and_script_in_a_name_import_as_text(client: Any, admin_headers: dict) -> None:
+    from functions.directory.model import employee_id_for
+    from functions.directory.store import EmployeeStore
+
+    data = ("\ufeff" + HEAD + 'ada@example.com,"<script>alert(1)</script>",=HYPERLINK(""x"")\r\n').encode()
+    response = send(client, "POST", "/api/admin/employees/import", {**admin_headers, "Content-Type": "text/csv"}, data)
+    assert response.status_code == 200 and response.json_body["created"] == 1
+    person = EmployeeStore().get(employee_id_for("ada@example.com"))
+    assert person is not None and person.name == "<script>alert(1)</script>"  # stored as typed, escaped when shown
+
+
 def test_offboarding_and_coming_back(client: Any, admin_headers: dict) -> None:
     from functions.directory.model import employee_id_for
 

@@ -6,6 +6,7 @@ does a public route not listed below.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -140,3 +141,107 @@ def test_an_admin_token_passes_the_declaration(client: Any, world: World) -> Non
         if auth == "admin":
             response = call(client, method, path, admin)
             assert response.status_code != 401, (method, path, response.body)
+
+
+# What each employee route is called with: (query, body). A route added without an entry fails below.
+EMPLOYEE_CALLS: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
+    ("GET", "/api/me"): ("", None),
+    ("GET", "/api/me/share-links"): ("content_ids={content}", None),
+    ("PUT", "/api/me/name-visibility"): ("", {"show_name": False}),
+    ("POST", "/api/suggestions"): ("", {"url": "https://www.example.com/a-page-worth-sharing", "comment": "Good"}),
+}
+
+
+def employee_call(client: Any, method: str, path: str, token: str, query: str, body: dict[str, Any] | None) -> Any:
+    headers = {"Authorization": f"Employee {token}", "Content-Type": "application/json"}
+    target = f"{path}?{query}" if query else path
+    return client.http.request(method, target, headers=headers, body=None if body is None else json.dumps(body))
+
+
+def employee_item(employee_id: str) -> dict[str, Any]:
+    import os
+
+    import boto3
+
+    key = {"id": {"S": employee_id}}
+    return boto3.client("dynamodb").get_item(TableName=os.environ["EMPLOYEES_TABLE"], Key=key, ConsistentRead=True)[
+        "Item"
+    ]
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EMPLOYEE_CALLS), ids=lambda v: str(v))
+def test_another_employee_s_token_reads_and_changes_only_its_own_employee(
+    client: Any, world: World, method: str, path: str
+) -> None:
+    """Bob holds his own genuine token and names Ada in every place a request can carry a name: the query,
+    the body. The employee comes from the token only: naming someone else is refused, and what Bob does is
+    done to Bob, never to Ada."""
+    from functions.content.suggestions import moderation_queue
+    from functions.directory.model import Employee, employee_id_for
+    from functions.directory.store import EmployeeStore
+    from functions.directory.tokens import employee_token
+
+    assert {(m, p) for m, p, auth in guarded() if auth == "employee"} == set(EMPLOYEE_CALLS)
+    bob = Employee(id=employee_id_for("bob@example.com"), email="bob@example.com", name="Bob Other", team="Sales")
+    EmployeeStore().put(bob)
+    ada_before = employee_item(world.employee_id)
+    query, body = EMPLOYEE_CALLS[(method, path)]
+    query = query.format(content=world.content_id)
+    token = employee_token(bob.id)
+
+    smuggled_query = "&".join(q for q in (query, f"employee_id={world.employee_id}") if q)
+    refused = employee_call(client, method, path, token, smuggled_query, body)
+    assert refused.status_code == 400 and "employee_id" in refused.json_body["fields"], refused.body
+    if body is not None:
+        refused = employee_call(client, method, path, token, query, {**body, "employee_id": world.employee_id})
+        assert refused.status_code == 400 and "employee_id" in refused.json_body["fields"], refused.body
+
+    answer = employee_call(client, method, path, token, query, body)
+    assert answer.status_code in (200, 201), answer.body
+    if path == "/api/me":
+        assert answer.json_body["employee"]["name"] == "Bob Other"
+    elif path == "/api/me/share-links":
+        links = [url for networks in answer.json_body["share_links"].values() for url in networks.values()]
+        assert links and all(f"/share/{bob.id}/" in url for url in links)
+    elif path == "/api/me/name-visibility":
+        assert answer.json_body["id"] == bob.id and employee_item(bob.id)["show_name"] == {"BOOL": False}
+    else:
+        assert answer.json_body["employee_id"] == bob.id
+        [pending], _ = moderation_queue()
+        assert pending.employee_id == bob.id
+    assert employee_item(world.employee_id) == ada_before  # Ada's record untouched, whatever Bob sent
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EMPLOYEE_CALLS), ids=lambda v: str(v))
+def test_an_expired_a_re_addressed_or_another_purpose_s_signed_token_gets_401(
+    client: Any, world: World, method: str, path: str
+) -> None:
+    """The employee token (the site's ``#t=``, the digest's links) is signed with its expiry and purpose:
+    moving it to another employee, past its expiry or onto another purpose's token opens nothing."""
+    import time
+
+    from functions.digest.preferences import unsubscribe_token
+    from functions.directory.model import Employee, employee_id_for
+    from functions.directory.store import EmployeeStore
+    from functions.directory.tokens import employee_token, preferences_token
+
+    bob = Employee(id=employee_id_for("bob@example.com"), email="bob@example.com", name="Bob Other", team="Sales")
+    EmployeeStore().put(bob)
+    query, body = EMPLOYEE_CALLS[(method, path)]
+    query = query.format(content=world.content_id)
+    genuine = employee_token(world.employee_id)
+    assert employee_call(client, method, path, genuine, query, body).status_code in (200, 201)
+    _, expires, signature = genuine.split(".")
+    refused = {
+        "expired": employee_token(world.employee_id, expires_at=int(time.time()) - 1),
+        "moved to Bob": f"{bob.id}.{expires}.{signature}",
+        "expiry pushed back": f"{world.employee_id}.{int(expires) + 86400}.{signature}",
+        "a version added": f"{world.employee_id}.1.{expires}.{signature}",
+        "a preferences token": preferences_token(world.employee_id),
+        "an unsubscribe token": unsubscribe_token(world.employee_id),
+    }
+    for why, token in refused.items():
+        response = employee_call(client, method, path, token, query, body)
+        assert response.status_code == 401, (why, response.body)
+        assert "Authorization" in response.json_body["fields"], why
+    assert EmployeeStore().get(bob.id) == bob
