@@ -8,9 +8,10 @@ tests/integration/test_lambda_policy.py checks them all against the policy.
 Which calls are the Lambda's: those made while app.py is on the stack (every invocation passes its
 middleware, and the handler's name says which function it is), and those of domain code in functions/
 that a test calls directly. Not: local set-up in infra/ (the runner's tables, demo data, stream and
-queue pumping — the event source mapping's job in AWS — the sandbox's secret) and the operator's CLI
-(functions/cli.py, run with the operator's own credentials). A call from a thread a handler started (the
-site build's parallel uploads) has no handler on its stack and counts as domain code.
+queue pumping — the event source mapping's job in AWS — the sandbox's secret), the benchmarks' bulk-loaded
+fixtures (bench/) and the operator's CLI (functions/cli.py, run with the operator's own credentials). A
+call from a thread a handler started (the site build's parallel uploads) has no handler on its stack and
+counts as domain code.
 
 The hook is botocore's ``before-parameter-build`` event, registered in every botocore session created
 afterwards (``botocore.handlers.BUILTIN_HANDLERS``, the way moto's mock registers itself). It fires on
@@ -65,6 +66,8 @@ class Recorder:
             from infra.iam import UnmappedCallError, iam_requests
 
             presigned = bool((context or {}).get("is_presign_request"))
+            if presigned and (service, operation) == ("s3", "CreateBucket"):
+                params = {**params, **_presigned_post_key(sys._getframe(1))}
             requests = iam_requests(service, operation, params, region, presigned=presigned)
             calls = [Call(a, r, handlers, where) for a, r in requests]
         except UnmappedCallError as exc:
@@ -107,6 +110,16 @@ class Recorder:
         return None
 
 
+def _presigned_post_key(frame: Any) -> dict[str, str]:
+    """The key a presigned POST is signed for: botocore signs it on CreateBucket's model, which has no Key, so
+    the key is read from generate_presigned_post's own frame ({} if it is not on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_name == "generate_presigned_post" and isinstance(frame.f_locals.get("Key"), str):
+            return {"Key": frame.f_locals["Key"]}
+        frame = frame.f_back
+    return {}
+
+
 def _relative(filename: str) -> str:
     try:
         return Path(filename).resolve().relative_to(ROOT).as_posix()
@@ -115,13 +128,13 @@ def _relative(filename: str) -> str:
 
 
 def _kind(path: str) -> str:
-    """What a file is to the recorder: "app", "functions" (domain), "setup" (infra/, the CLI), "project" (tests,
-    bench) or "" (outside the project: the standard library, installed packages)."""
+    """What a file is to the recorder: "app", "functions" (domain), "setup" (infra/, bench/, the CLI), "project"
+    (tests) or "" (outside the project: the standard library, installed packages)."""
     if path.startswith("/") or path.startswith((".venv/", "<")):
         return ""
     if path == "app.py":
         return "app"
-    if path == "functions/cli.py" or path.startswith("infra/"):
+    if path == "functions/cli.py" or path.startswith(("infra/", "bench/")):
         return "setup"
     if path.startswith("functions/"):
         return "functions"

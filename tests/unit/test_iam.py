@@ -128,3 +128,34 @@ def test_a_presigned_post_is_authorized_as_putting_objects_in_its_bucket() -> No
         ("s3:PutObject", "arn:aws:s3:::site/*")
     ]
     assert iam_requests("s3", "CreateBucket", {"Bucket": "site"}) == [("s3:CreateBucket", "arn:aws:s3:::site")]
+
+
+def test_a_presigned_post_for_one_key_is_authorized_on_that_key_only() -> None:
+    assert iam_requests("s3", "CreateBucket", {"Bucket": "site", "Key": "uploads/ab"}, presigned=True) == [
+        ("s3:PutObject", "arn:aws:s3:::site/uploads/ab")
+    ]
+    assert iam_requests("s3", "CreateBucket", {"Bucket": "site", "Key": "in/${filename}"}, presigned=True) == [
+        ("s3:PutObject", "arn:aws:s3:::site/in/*")
+    ]
+
+
+def test_the_recorder_sees_the_key_a_presigned_post_is_signed_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore signs a POST on CreateBucket's model, which has no Key: the recorder must find it, or the image
+    upload would need PutObject on every key of the site bucket (the published pages included)."""
+    import boto3
+
+    from infra.local.aws_calls import Recorder
+
+    recorder = Recorder()
+    monkeypatch.setattr(recorder, "_origin", lambda frame: ((), "functions/content/images.py:110"))
+    client = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # a fake key: nothing is sent
+    )
+    client.meta.events.register("before-parameter-build.s3.CreateBucket", recorder)
+    client.generate_presigned_post(Bucket="chorus-dev-site-1", Key="uploads/0a1b")
+    assert [(call.action, call.resource) for call in recorder.calls.values()] == [
+        ("s3:PutObject", "arn:aws:s3:::chorus-dev-site-1/uploads/0a1b")
+    ]
