@@ -200,7 +200,7 @@ def rendered(document: dict[str, Any]) -> str:
 
 def configured(config: dict[str, Any], stage: str = STAGE) -> dict[str, Any]:
     """config.json with every function of ``NEEDS`` pointing at its own policy file in ``stage``."""
-    functions = config["stages"][stage].setdefault("lambda_functions", {})
+    functions = config["stages"].setdefault(stage, {}).setdefault("lambda_functions", {})
     for function in NEEDS:
         functions.setdefault(function, {})["iam_policy_file"] = policy_file(function, stage)
     return config

@@ -188,7 +188,13 @@ def test_each_function_has_its_own_policy_file_and_every_file_is_one_functions()
     assert set(named) == all_functions(), "functions of app.py without their own policy, or policies of no function"
     assert sorted(named.values()) == sorted({*named.values()}), "two functions share one policy file"
     on_disk = {path.name for path in (ROOT / ".chalice").glob("policy-*.json")}
-    assert on_disk == set(named.values()), "policy files config.json does not name, or names that do not exist"
+    every_stage = {
+        settings["iam_policy_file"]
+        for stage in config()["stages"].values()
+        for settings in stage.get("lambda_functions", {}).values()
+        if "iam_policy_file" in settings
+    }
+    assert on_disk == every_stage, "policy files config.json does not name, or names that do not exist"
     assert "iam_policy_file" not in config()["stages"][STAGE] and "iam_policy_file" not in config()
 
 
