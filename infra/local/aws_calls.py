@@ -82,10 +82,14 @@ class Recorder:
                             out.write(json.dumps(asdict(call)) + "\n")
 
     def _origin(self, frame: Any) -> tuple[tuple[str, ...], str] | None:
-        """The app.py functions on the stack and the innermost project frame, or None if not the Lambda's."""
+        """The app.py functions on the stack and the innermost project frame, or None if not the Lambda's.
+
+        Set-up code nearer the call than any app.py frame makes it set-up's, whatever serves it: `make run`'s
+        local-only /dev routes run behind the app's middleware but do the schedule's and the event source
+        mapping's work (planning digests, pumping their queue), which no deployed API does."""
         handlers: list[str] = []
         where = None
-        domain = setup = False
+        domain = False
         while frame is not None:
             code = frame.f_code
             known = self._files.get(code.co_filename)
@@ -100,12 +104,12 @@ class Recorder:
                     handlers.append(code.co_name)
                 elif kind == "functions":
                     domain = True
-                elif kind == "setup":
-                    setup = True
+                elif kind == "setup" and not handlers:
+                    return None
             frame = frame.f_back
         if handlers:
             return tuple(reversed(handlers)), where or "?"
-        if domain and not setup:
+        if domain:
             return (), where or "?"
         return None
 
