@@ -51,11 +51,20 @@ def read_template(package_dir: Path) -> dict[str, Any]:
     return yaml.safe_load((package_dir / "sam.yaml").read_text())  # chalice writes long-form intrinsics
 
 
-def for_stage(template: dict[str, Any], stage: str) -> dict[str, Any]:
+def for_stage(template: dict[str, Any], stage: str, mail_from: str | None = None) -> dict[str, Any]:
     """Chalice's part of the template names the code's stage (its policies' chorus-dev-* tables, its SNS
-    topics, CHORUS_STAGE): point them at ``stage``'s, as infra/template.yaml's ${Stage} names do."""
+    topics, CHORUS_STAGE) and the code's default MailFrom (the digest sender's SES grant,
+    infra/policies.py): point them at ``stage``'s, as infra/template.yaml's ${Stage} names do, and at the
+    stage's ``mail_from`` identities."""
+    from functions.config import Settings
+    from infra.policies import mail_identities
 
     code_stage_name = re.compile(rf"\bchorus-{CODE_STAGE}\b")  # chorus-dev-links, configuration-set/chorus-dev
+    identities = (
+        list(zip(mail_identities(Settings.from_env({}).mail_from), mail_identities(mail_from), strict=True))
+        if mail_from
+        else []
+    )
 
     def rename(value: Any) -> Any:
         if isinstance(value, dict):
@@ -63,7 +72,11 @@ def for_stage(template: dict[str, Any], stage: str) -> dict[str, Any]:
         if isinstance(value, list):
             return [rename(item) for item in value]
         if isinstance(value, str):
-            return code_stage_name.sub(f"chorus-{stage}", value).replace(f"/chorus/{CODE_STAGE}/", f"/chorus/{stage}/")
+            value = code_stage_name.sub(f"chorus-{stage}", value).replace(f"/chorus/{CODE_STAGE}/", f"/chorus/{stage}/")
+            for code, staged_identity in identities:
+                if value.endswith(f":identity/{code}"):
+                    value = value.removesuffix(code) + staged_identity
+            return value
         return value
 
     staged = rename(template)

@@ -115,7 +115,7 @@ def deploy(config: StageConfig, session: Any, package: Packager = chalice_packag
     with tempfile.TemporaryDirectory(prefix="chorus-package-") as out:
         print("Packaging (chalice package --merge-template infra/template.yaml)…")
         package_dir = package(Path(out))
-        packaged = for_stage(read_template(package_dir), config.stage)
+        packaged = for_stage(read_template(package_dir), config.stage, config.parameters.get("MailFrom"))
         bucket = config.artifacts_bucket or f"chorus-artifacts-{account}-{config.region}"
         ensure_bucket(s3, bucket, config.region)
         template_url = upload(s3, bucket, config.region, config.stage, package_dir, packaged)

@@ -14,8 +14,9 @@ Most calls are ``<service>:<Operation>`` on the resource they name. The exceptio
   ConditionCheckItem, GetItem) on its table — IAM has no ``dynamodb:TransactWriteItems``.
 - SES v1 (endpoint prefix ``email``) and v2 are ``ses:``; sending is authorized on the sender's identity
   and on the configuration set.
-- S3: a presigned POST (botocore signs it on CreateBucket's model) is ``s3:PutObject`` on the bucket's
-  keys; ListObjects(V2) and HeadBucket are ``s3:ListBucket`` on the bucket; HeadObject is ``s3:GetObject``;
+- S3: a presigned POST (botocore signs it on CreateBucket's model) is ``s3:PutObject`` on its key (a
+  ``Key`` parameter, which that model lacks: infra/local/aws_calls.py adds it), else on every key;
+  ListObjects(V2) and HeadBucket are ``s3:ListBucket`` on the bucket; HeadObject is ``s3:GetObject``;
   DeleteObjects is ``s3:DeleteObject`` on each key; CopyObject is GetObject on the source and PutObject on
   the target.
 - SQS batches are their single actions (SendMessageBatch → ``sqs:SendMessage``, …) on the queue.
@@ -71,8 +72,10 @@ def iam_requests(
     """The (action, resource) pairs IAM authorizes this API call as (``presigned``: signed now, sent by another)."""
     if presigned and (service, operation) == ("s3", "CreateBucket"):
         # botocore builds a presigned POST on CreateBucket's model; S3 authorizes the upload it signs as
-        # PutObject on whichever key the browser sends within the POST policy.
-        return [("s3:PutObject", f"arn:{PARTITION}:s3:::{params['Bucket']}/*")]
+        # PutObject on the key the POST policy fixes (``Key``, which the recorder reads from
+        # generate_presigned_post), or on any key the browser may choose when it is not known.
+        key = str(params.get("Key", "*")).replace("${filename}", "*")
+        return [("s3:PutObject", f"arn:{PARTITION}:s3:::{params['Bucket']}/{key}")]
     mapper = _MAPPERS.get(service)
     if mapper is None:
         raise UnmappedCallError(f"{service}:{operation}: no IAM mapping for this service in infra/iam.py")

@@ -8,9 +8,10 @@ tests/integration/test_lambda_policy.py checks them all against the policy.
 Which calls are the Lambda's: those made while app.py is on the stack (every invocation passes its
 middleware, and the handler's name says which function it is), and those of domain code in functions/
 that a test calls directly. Not: local set-up in infra/ (the runner's tables, demo data, stream and
-queue pumping — the event source mapping's job in AWS — the sandbox's secret) and the operator's CLI
-(functions/cli.py, run with the operator's own credentials). A call from a thread a handler started (the
-site build's parallel uploads) has no handler on its stack and counts as domain code.
+queue pumping — the event source mapping's job in AWS — the sandbox's secret), the benchmarks' bulk-loaded
+fixtures (bench/) and the operator's CLI (functions/cli.py, run with the operator's own credentials). A
+call from a thread a handler started (the site build's parallel uploads) has no handler on its stack and
+counts as domain code.
 
 The hook is botocore's ``before-parameter-build`` event, registered in every botocore session created
 afterwards (``botocore.handlers.BUILTIN_HANDLERS``, the way moto's mock registers itself). It fires on
@@ -65,6 +66,8 @@ class Recorder:
             from infra.iam import UnmappedCallError, iam_requests
 
             presigned = bool((context or {}).get("is_presign_request"))
+            if presigned and (service, operation) == ("s3", "CreateBucket"):
+                params = {**params, **_presigned_post_key(sys._getframe(1))}
             requests = iam_requests(service, operation, params, region, presigned=presigned)
             calls = [Call(a, r, handlers, where) for a, r in requests]
         except UnmappedCallError as exc:
@@ -79,10 +82,14 @@ class Recorder:
                             out.write(json.dumps(asdict(call)) + "\n")
 
     def _origin(self, frame: Any) -> tuple[tuple[str, ...], str] | None:
-        """The app.py functions on the stack and the innermost project frame, or None if not the Lambda's."""
+        """The app.py functions on the stack and the innermost project frame, or None if not the Lambda's.
+
+        Set-up code nearer the call than any app.py frame makes it set-up's, whatever serves it: `make run`'s
+        local-only /dev routes run behind the app's middleware but do the schedule's and the event source
+        mapping's work (planning digests, pumping their queue), which no deployed API does."""
         handlers: list[str] = []
         where = None
-        domain = setup = False
+        domain = False
         while frame is not None:
             code = frame.f_code
             known = self._files.get(code.co_filename)
@@ -97,14 +104,24 @@ class Recorder:
                     handlers.append(code.co_name)
                 elif kind == "functions":
                     domain = True
-                elif kind == "setup":
-                    setup = True
+                elif kind == "setup" and not handlers:
+                    return None
             frame = frame.f_back
         if handlers:
             return tuple(reversed(handlers)), where or "?"
-        if domain and not setup:
+        if domain:
             return (), where or "?"
         return None
+
+
+def _presigned_post_key(frame: Any) -> dict[str, str]:
+    """The key a presigned POST is signed for: botocore signs it on CreateBucket's model, which has no Key, so
+    the key is read from generate_presigned_post's own frame ({} if it is not on the stack)."""
+    while frame is not None:
+        if frame.f_code.co_name == "generate_presigned_post" and isinstance(frame.f_locals.get("Key"), str):
+            return {"Key": frame.f_locals["Key"]}
+        frame = frame.f_back
+    return {}
 
 
 def _relative(filename: str) -> str:
@@ -115,13 +132,13 @@ def _relative(filename: str) -> str:
 
 
 def _kind(path: str) -> str:
-    """What a file is to the recorder: "app", "functions" (domain), "setup" (infra/, the CLI), "project" (tests,
-    bench) or "" (outside the project: the standard library, installed packages)."""
+    """What a file is to the recorder: "app", "functions" (domain), "setup" (infra/, bench/, the CLI), "project"
+    (tests) or "" (outside the project: the standard library, installed packages)."""
     if path.startswith("/") or path.startswith((".venv/", "<")):
         return ""
     if path == "app.py":
         return "app"
-    if path == "functions/cli.py" or path.startswith("infra/"):
+    if path == "functions/cli.py" or path.startswith(("infra/", "bench/")):
         return "setup"
     if path.startswith("functions/"):
         return "functions"

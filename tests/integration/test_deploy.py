@@ -336,8 +336,11 @@ def test_every_stage_gets_its_own_tables_topics_secret_and_stage_in_chalices_par
 
     original = (package / "sam.yaml").read_text()
     assert "chorus-dev-" in original  # what chalice writes
-    staged = json.dumps(for_stage(yaml.safe_load(original), "prod"))
+    staged = json.dumps(for_stage(yaml.safe_load(original), "prod", "Acme News <news@acme.example>"))
     assert "chorus-dev" not in staged and "/chorus/dev/" not in staged
+    # the digest sender may send as the stage's MailFrom, and no longer as the code's default
+    assert '"arn:*:ses:*:*:identity/acme.example"' in staged and "identity/news@acme.example" in staged
+    assert "identity/example.com" not in staged and "identity/chorus@example.com" not in staged
     template = json.loads(staged)
     functions = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
     stages = {f["Properties"]["Environment"]["Variables"].get("CHORUS_STAGE") for f in functions.values()}

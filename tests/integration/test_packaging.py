@@ -339,3 +339,45 @@ def test_no_resource_of_the_merged_template_depends_on_itself(package: Path) -> 
             if name not in seen:
                 seen.add(name)
                 todo.extend(needs(name))
+
+
+def test_each_function_runs_with_its_own_role_holding_only_its_own_policy(package: Path) -> None:
+    """`chalice package` turns config.json's iam_policy_file into one role per function (least privilege)."""
+    import json
+
+    import yaml
+    from chalice.utils import to_cfn_resource_name
+
+    import app
+    from infra.iam import allows
+    from tests.integration.test_lambda_policy import policy_for
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    resources = yaml.load((package / "sam.yaml").read_text(), Loader=Loader)["Resources"]  # noqa: S506 - SafeLoader subclass
+    functions = {"api_handler": "APIHandler"} | {
+        source.name: to_cfn_resource_name(source.name) for source in app.app.event_sources
+    }
+    roles = {}
+    for function, logical_id in functions.items():
+        [role, attribute] = resources[logical_id]["Properties"]["Role"]["Fn::GetAtt"]
+        assert attribute == "Arn" and resources[role]["Type"] == "AWS::IAM::Role"
+        [policy] = resources[role]["Properties"]["Policies"]
+        assert policy["PolicyDocument"] == policy_for(function), f"{function} runs with another policy than its own"
+        assert not resources[role]["Properties"].get("ManagedPolicyArns"), f"{function}'s role holds more"
+        roles[function] = role
+    assert len(set(roles.values())) == len(roles), f"functions share a role: {roles}"
+    identity = "arn:aws:ses:us-east-1:000000000000:identity/example.com"
+    deployed = {
+        function: resources[role]["Properties"]["Policies"][0]["PolicyDocument"] for function, role in roles.items()
+    }
+    assert [f for f, policy in deployed.items() if allows(policy, "ses:SendRawEmail", identity)] == ["send_digests"]
+    # every role the template gives a function is one function's: no shared or left-over role
+    used = [
+        json.dumps(resource["Properties"].get("Role"))
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::Serverless::Function" and "Role" in resource.get("Properties", {})
+    ]
+    assert len(used) == len(set(used)), "two functions of the template run with the same role"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infra.iam import UnmappedCallError, allows, iam_requests
@@ -128,3 +130,68 @@ def test_a_presigned_post_is_authorized_as_putting_objects_in_its_bucket() -> No
         ("s3:PutObject", "arn:aws:s3:::site/*")
     ]
     assert iam_requests("s3", "CreateBucket", {"Bucket": "site"}) == [("s3:CreateBucket", "arn:aws:s3:::site")]
+
+
+def test_a_presigned_post_for_one_key_is_authorized_on_that_key_only() -> None:
+    assert iam_requests("s3", "CreateBucket", {"Bucket": "site", "Key": "uploads/ab"}, presigned=True) == [
+        ("s3:PutObject", "arn:aws:s3:::site/uploads/ab")
+    ]
+    assert iam_requests("s3", "CreateBucket", {"Bucket": "site", "Key": "in/${filename}"}, presigned=True) == [
+        ("s3:PutObject", "arn:aws:s3:::site/in/*")
+    ]
+
+
+def test_the_recorder_sees_the_key_a_presigned_post_is_signed_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore signs a POST on CreateBucket's model, which has no Key: the recorder must find it, or the image
+    upload would need PutObject on every key of the site bucket (the published pages included)."""
+    import boto3
+
+    from infra.local.aws_calls import Recorder
+
+    recorder = Recorder()
+    monkeypatch.setattr(recorder, "_origin", lambda frame: ((), "functions/content/images.py:110"))
+    client = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # a fake key: nothing is sent
+    )
+    client.meta.events.register("before-parameter-build.s3.CreateBucket", recorder)
+    client.generate_presigned_post(Bucket="chorus-dev-site-1", Key="uploads/0a1b")
+    assert [(call.action, call.resource) for call in recorder.calls.values()] == [
+        ("s3:PutObject", "arn:aws:s3:::chorus-dev-site-1/uploads/0a1b")
+    ]
+
+
+def _frames_from(*files: str) -> object:
+    """The innermost frame of calls through functions compiled as these project files (outermost first), as
+    botocore's hook would see it."""
+    import sys
+
+    from infra.local import aws_calls
+
+    source = "def call(rest):\n    return rest[0](rest[1:]) if rest else sys._getframe(0)\n"
+    calls = []
+    for name in files:
+        namespace: dict[str, Any] = {"sys": sys}
+        exec(compile(source, str(aws_calls.ROOT / name), "exec"), namespace)  # noqa: S102 - our own two lines
+        calls.append(namespace["call"])
+    return calls[0](calls[1:])
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (["app.py", "functions/digest/plan.py"], ("call",)),  # a handler's domain code
+        (["tests/x.py", "functions/links/store.py"], ()),  # domain code a test called
+        (["infra/local/runner.py", "app.py", "functions/digest/deliver.py"], ("call",)),  # a pumped handler
+        (["app.py", "infra/local/runner.py", "functions/digest/plan.py"], None),  # a local-only /dev route
+        (["app.py", "infra/local/queues.py"], None),  # the runner's queue pump behind a /dev route
+        (["bench/clickstream.py", "functions/dynamo.py"], None),  # a benchmark's fixtures
+    ],
+)
+def test_the_recorder_keeps_the_lambdas_calls_only(files: list[str], expected: tuple[str, ...] | None) -> None:
+    from infra.local.aws_calls import Recorder
+
+    origin = Recorder()._origin(_frames_from(*files))
+    assert (origin[0] if origin else None) == expected
