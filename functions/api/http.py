@@ -94,8 +94,10 @@ def cacheable(request: Any, payload_body: Any, max_age: int) -> Response:
 
 
 def guard(request: Any, get_response: Any, routes: dict[str, dict[str, Any]]) -> Response:
-    """Around every route: a path parameter too long to be an id never reaches a store, and Chalice's own
-    refusals (405 method, 415 Content-Type, 400 Accept) answer in the API's ``{"error", "fields"}`` shape."""
+    """Around every route: a path parameter too long to be an id never reaches a store, Chalice's own
+    refusals (405 method, 415 Content-Type, 400 Accept) answer in the API's ``{"error", "fields"}`` shape, and
+    every answer of 500 or more is counted (``ServerErrors``: Chalice turns a route's exception into a 500,
+    which Lambda's own Errors metric never sees; the template's ApiServerErrorsAlarm watches it)."""
     too_long = {
         name: f"is too long to name anything (at most {MAX_PATH_PARAMETER} characters)"
         for name, value in (request.uri_params or {}).items()
@@ -107,7 +109,12 @@ def guard(request: Any, get_response: Any, routes: dict[str, dict[str, Any]]) ->
         from functions.pages import nothing_here_page
 
         return html(404, nothing_here_page())
-    return in_our_words(request, get_response(request), routes)
+    response = in_our_words(request, get_response(request), routes)
+    if response.status_code >= 500:
+        from functions import observability
+
+        observability.count("ServerErrors")
+    return response
 
 
 def in_our_words(request: Any, response: Response, routes: dict[str, dict[str, Any]]) -> Response:

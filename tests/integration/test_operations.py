@@ -373,3 +373,36 @@ def test_the_local_stack_creates_the_templates_queues_and_tables_and_nothing_els
     assert sorted(tables) == sorted(spec["create"]["TableName"] for spec in resources.tables().values())
     assert boto3.client("sns").list_topics()["Topics"] == []
     assert boto3.client("cloudwatch").describe_alarms()["MetricAlarms"] == []
+
+
+def test_the_api_server_errors_alarm_watches_the_metric_a_route_failing_with_a_500_publishes(
+    merged_template: dict[str, Any],
+    client: Any,
+    world: World,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chalice answers a route's exception with a 500 itself: neither Lambda's Errors metric nor the app's
+    sees it, so the API counts every 5xx answer, and an alarm watches exactly that metric."""
+    from functions.content.store import ContentStore
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    observability.metrics_enabled.cache_clear()
+    assert client.http.get("/api/feed").status_code == 200
+    assert not [d for d in emf_documents(capsys.readouterr().out) if "ServerErrors" in d]  # a 200 is no error
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug in the feed")
+
+    monkeypatch.setattr(ContentStore, "feed_page", broken)
+    assert client.http.get("/api/feed").status_code == 500
+    [published] = [d for d in emf_documents(capsys.readouterr().out) if "ServerErrors" in d]
+    [directive] = published["_aws"]["CloudWatchMetrics"]
+    dimensions = [{"Name": name, "Value": published[name]} for name in directive["Dimensions"][0]]
+    [alarm] = [
+        a["Properties"]
+        for a in of_type(merged_template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "ServerErrors"
+    ]
+    assert (alarm["Namespace"], alarm["Dimensions"]) == (directive["Namespace"], dimensions)
+    assert [action["Ref"] for action in alarm["AlarmActions"]] == ["AlarmTopic"]
