@@ -305,15 +305,7 @@ def test_the_click_tracking_alarm_watches_exactly_the_metric_a_failed_click_writ
     code = short_code_from_intent(location)
     capsys.readouterr()
     assert client.http.get(f"/{code}", headers=BROWSER_HEADERS).status_code == 302  # redirected all the same
-    [published] = [d for d in emf_documents(capsys.readouterr().out) if "ClickTrackingErrors" in d]
-    [directive] = published["_aws"]["CloudWatchMetrics"]
-    dimensions = [{"Name": name, "Value": published[name]} for name in directive["Dimensions"][0]]
-    [alarm] = [
-        a["Properties"]
-        for a in of_type(merged_template, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["MetricName"] == "ClickTrackingErrors"
-    ]
-    assert (alarm["Namespace"], alarm["Dimensions"]) == (directive["Namespace"], dimensions)
+    alarm = alarm_on_the_published(merged_template, "ClickTrackingErrors", capsys.readouterr().out)
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
 
 
@@ -396,13 +388,20 @@ def test_the_api_server_errors_alarm_watches_the_metric_a_route_failing_with_a_5
 
     monkeypatch.setattr(ContentStore, "feed_page", broken)
     assert client.http.get("/api/feed").status_code == 500
-    [published] = [d for d in emf_documents(capsys.readouterr().out) if "ServerErrors" in d]
+    alarm = alarm_on_the_published(merged_template, "ServerErrors", capsys.readouterr().out)
+    assert [action["Ref"] for action in alarm["AlarmActions"]] == ["AlarmTopic"]
+
+
+def alarm_on_the_published(template: dict[str, Any], metric: str, printed: str) -> dict[str, Any]:
+    """The template's one alarm on ``metric``, checked to watch the namespace and dimensions of the metric the
+    code published once (Powertools' EMF lines in ``printed``)."""
+    [published] = [d for d in emf_documents(printed) if metric in d]
     [directive] = published["_aws"]["CloudWatchMetrics"]
     dimensions = [{"Name": name, "Value": published[name]} for name in directive["Dimensions"][0]]
     [alarm] = [
         a["Properties"]
-        for a in of_type(merged_template, "AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["MetricName"] == "ServerErrors"
+        for a in of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == metric
     ]
     assert (alarm["Namespace"], alarm["Dimensions"]) == (directive["Namespace"], dimensions)
-    assert [action["Ref"] for action in alarm["AlarmActions"]] == ["AlarmTopic"]
+    return alarm
