@@ -14,6 +14,7 @@ import pytest
 from moto.cloudformation.models import ChangeSet
 
 from tests.conftest import ROOT
+from tests.integration.conftest import references
 
 _moto_apply = ChangeSet.apply
 
@@ -61,29 +62,6 @@ DigestHour = {hour}
 
 
 MAIL = 'MailFrom = "chorus@example.com"'
-
-
-def references(value: Any) -> set[str]:
-    """The logical ids ``value`` refers to (Ref, Fn::GetAtt, ${X} and ${X.Attr} in Fn::Sub)."""
-    import re
-
-    if isinstance(value, dict):
-        found = set()
-        for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
-                found.add(item)
-            elif key == "Fn::GetAtt":
-                found.add(item[0] if isinstance(item, list) else item.split(".")[0])
-            elif key == "Fn::Sub":
-                text = item[0] if isinstance(item, list) else item
-                found |= {name.split(".")[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", text)}
-                found |= references(item[1:] if isinstance(item, list) else [])
-            else:
-                found |= references(item)
-        return found
-    if isinstance(value, list):
-        return set().union(*(references(item) for item in value)) if value else set()
-    return set()
 
 
 def deployable_in_moto(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions import observability
 from tests.conftest import BROWSER_HEADERS, World, short_code_from_intent, signed_share_path
 
 
@@ -14,10 +13,8 @@ def emf_documents(text: str) -> list[dict[str, Any]]:
 
 
 def test_redirects_and_click_kinds_are_published_as_metrics(
-    client: Any, world: World, capsys: Any, monkeypatch: Any
+    client: Any, world: World, capsys: Any, metrics_on: None
 ) -> None:
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    observability.metrics_enabled.cache_clear()
     location = client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"]
     code = short_code_from_intent(location)
     capsys.readouterr()

@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from functions import aws as chorus_aws
-from functions import observability
 from infra import resources
 from tests.conftest import BROWSER_HEADERS, World, short_code_from_intent, signed_share_path
 from tests.integration.test_observability import emf_documents
@@ -297,10 +296,8 @@ def test_the_click_tracking_alarm_watches_exactly_the_metric_a_failed_click_writ
     world: World,
     throttled_events_table: None,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    metrics_on: None,
 ) -> None:
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    observability.metrics_enabled.cache_clear()
     location = client.http.get(signed_share_path(world.employee_id, world.content_id, "linkedin")).headers["Location"]
     code = short_code_from_intent(location)
     capsys.readouterr()
@@ -373,13 +370,12 @@ def test_the_api_server_errors_alarm_watches_the_metric_a_route_failing_with_a_5
     world: World,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    metrics_on: None,
 ) -> None:
     """Chalice answers a route's exception with a 500 itself: neither Lambda's Errors metric nor the app's
     sees it, so the API counts every 5xx answer, and an alarm watches exactly that metric."""
     from functions.content.store import ContentStore
 
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    observability.metrics_enabled.cache_clear()
     assert client.http.get("/api/feed").status_code == 200
     assert not [d for d in emf_documents(capsys.readouterr().out) if "ServerErrors" in d]  # a 200 is no error
 

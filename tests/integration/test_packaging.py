@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from tests.integration.conftest import chalice_package
+from tests.integration.conftest import chalice_package, references
 
 # What the AWS Lambda Python runtime provides next to the code (everything else must be in the zip). Its
 # urllib3 is left out on purpose: the runtime's may be 1.x, and the page fetcher needs the 2.x the zip ships.
@@ -198,23 +198,13 @@ def test_every_other_method_of_every_path_reaches_the_app_and_unknown_paths_are_
     assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
 
 
-def _merged(package: Path) -> dict[str, Any]:
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    return yaml.load((package / "sam.yaml").read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
-
-
 def test_the_front_door_in_the_artifact_imports_lean_and_its_compiled_modules_fit_its_architecture(
-    package: Path, host_package: Path, tmp_path: Path
+    package: Path, host_package: Path, merged_template: dict[str, Any], tmp_path: Path
 ) -> None:
     """The FrontDoor function runs the same deployment.zip: importing its handler there loads nothing heavy,
     and the compiled modules a click loads (the crawler patterns' regex) are built for its architecture (run
     in the artifact built for this machine; the deployed artifact's modules of the same names checked)."""
-    function = _merged(package)["Resources"]["FrontDoor"]["Properties"]
+    function = merged_template["Resources"]["FrontDoor"]["Properties"]
     module, handler = function["Handler"].rsplit(".", 1)
     probe = (
         f"import importlib, json; m = importlib.import_module({module!r}); assert callable(getattr(m, {handler!r}));"
@@ -243,10 +233,12 @@ def test_the_front_door_in_the_artifact_imports_lean_and_its_compiled_modules_fi
         assert machine in built, f"{built} cannot load on {architecture}"
 
 
-def test_the_short_links_front_door_is_cloudfront_then_a_function_url_on_the_short_domain(package: Path) -> None:
+def test_the_short_links_front_door_is_cloudfront_then_a_function_url_on_the_short_domain(
+    package: Path, merged_template: dict[str, Any]
+) -> None:
     import re
 
-    template = _merged(package)
+    template = merged_template
     resources = template["Resources"]
     function = resources["FrontDoor"]
     assert function["Type"] == "AWS::Serverless::Function"
@@ -294,41 +286,22 @@ def test_the_short_links_front_door_is_cloudfront_then_a_function_url_on_the_sho
     assert "ShortDomainNeedsItsCertificate" in template["Rules"]
 
 
-def test_no_resource_of_the_merged_template_depends_on_itself(package: Path) -> None:
+def test_no_resource_of_the_merged_template_depends_on_itself(merged_template: dict[str, Any]) -> None:
     """Every function takes the Globals' environment, and SHORT_BASE_URL names the distribution in front
     of FrontDoor: FrontDoor must not take it (cfn-lint does not see the cycle)."""
-    import re
-
-    template = _merged(package)
+    template = merged_template
     resources = template["Resources"]
     implicit = {f"{name}Url": name for name, r in resources.items() if "FunctionUrlConfig" in r.get("Properties", {})}
-
-    def names(value: Any) -> set[str]:
-        if isinstance(value, dict):
-            found = set()
-            for key, inner in value.items():
-                if key == "Ref" and isinstance(inner, str):
-                    found.add(inner)
-                elif key == "Fn::GetAtt":
-                    found.add(inner[0] if isinstance(inner, list) else inner.split(".")[0])
-                elif key == "Fn::Sub":
-                    text = inner if isinstance(inner, str) else inner[0]
-                    found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
-                found |= names(inner)
-            return found
-        if isinstance(value, list):
-            return set().union(*(names(v) for v in value)) if value else set()
-        return set()
 
     def needs(name: str) -> set[str]:
         if name in implicit:
             return {implicit[name]}
         resource = resources.get(name, {})
-        found = names(resource)
+        found = references(resource)
         if resource.get("Type") == "AWS::Serverless::Function":
             own = resource["Properties"].get("Environment", {}).get("Variables", {})
             inherited = template["Globals"]["Function"]["Environment"]["Variables"]
-            found |= names({k: v for k, v in inherited.items() if k not in own})
+            found |= references({k: v for k, v in inherited.items() if k not in own})
         return {n for n in found if n in resources or n in implicit}
 
     for start in resources:
@@ -341,22 +314,15 @@ def test_no_resource_of_the_merged_template_depends_on_itself(package: Path) -> 
                 todo.extend(needs(name))
 
 
-def test_each_function_runs_with_its_own_role_holding_only_its_own_policy(package: Path) -> None:
+def test_each_function_runs_with_its_own_role_holding_only_its_own_policy(merged_template: dict[str, Any]) -> None:
     """`chalice package` turns config.json's iam_policy_file into one role per function (least privilege)."""
-    import json
-
-    import yaml
     from chalice.utils import to_cfn_resource_name
 
     import app
     from infra.iam import allows
     from tests.integration.test_lambda_policy import policy_for
 
-    class Loader(yaml.SafeLoader):
-        pass
-
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    resources = yaml.load((package / "sam.yaml").read_text(), Loader=Loader)["Resources"]  # noqa: S506 - SafeLoader subclass
+    resources = merged_template["Resources"]
     functions = {"api_handler": "APIHandler"} | {
         source.name: to_cfn_resource_name(source.name) for source in app.app.event_sources
     }
